@@ -1,0 +1,55 @@
+# GlueLLM developer commands. Needs only python3 (3.11+), pip, git and make:
+# uv is installed into .tools/ on first use, and the workspace into .venv/.
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+CORE_VENV := .venv-core
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+
+.PHONY: demo test test-all test-core lint format sync bench clean
+
+demo: $(VENV)/.synced ## Run the offline demo (uses a real model when an API key is set)
+	$(VENV)/bin/gluellm demo
+
+test: test-all test-core ## The whole test suite: everything installed, then core alone
+
+test-all: $(VENV)/.synced
+	$(VENV)/bin/pytest
+
+# tests/core must pass with only the core distribution installed.
+test-core: $(CORE_VENV)/.synced
+	$(CORE_VENV)/bin/pytest tests/core -p no:cacheprovider
+
+lint: $(VENV)/.synced ## ruff (lint + format check) and mypy --strict on the sources
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(VENV)/.synced
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+sync: $(UV) ## Re-lock after changing dependencies, and install
+	$(UV) lock
+	$(UV) sync --all-packages
+	touch $(VENV)/.synced
+
+bench: $(VENV)/.synced ## Benchmarks (not part of the test suite)
+	$(VENV)/bin/python benchmarks/run.py
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv>=0.5,<1"
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml core/pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	$(UV) sync --all-packages --locked
+	touch $@
+
+$(CORE_VENV)/.synced: $(UV) uv.lock core/pyproject.toml
+	UV_PROJECT_ENVIRONMENT=$(CORE_VENV) $(UV) sync --locked --package gluellm --group test
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(CORE_VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,84 @@
+"""GlueLLM: one call runs the whole LLM tool loop.
+
+``import gluellm`` is cheap: names below are loaded on first access, and no provider
+SDK is imported until a call needs one.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from gluellm._markers import hookimpl
+
+if TYPE_CHECKING:
+    from gluellm.api import (
+        APIConnectionError,
+        AuthenticationError,
+        ConfigurationError,
+        GlueLLM,
+        InvalidRequestError,
+        LLMError,
+        MaxToolIterationsError,
+        RateLimitError,
+        StructuredOutputError,
+        TokenLimitError,
+        ToolExecutionResult,
+        complete,
+        structured_complete,
+    )
+    from gluellm.call import ModelCall, ModelResponse, ToolCallRequest, Transport, Usage
+    from gluellm.models.agent import Agent
+    from gluellm.models.conversation import Conversation, Message, Role
+    from gluellm.models.prompt import SystemPrompt
+    from gluellm.plugins import create_plugin_manager
+    from gluellm.runtime import Runtime, get_runtime, use_runtime
+    from gluellm.tools import Tool
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "APIConnectionError": "gluellm.api",
+    "Agent": "gluellm.models.agent",
+    "AuthenticationError": "gluellm.api",
+    "ConfigurationError": "gluellm.api",
+    "Conversation": "gluellm.models.conversation",
+    "GlueLLM": "gluellm.api",
+    "InvalidRequestError": "gluellm.api",
+    "LLMError": "gluellm.api",
+    "MaxToolIterationsError": "gluellm.api",
+    "Message": "gluellm.models.conversation",
+    "ModelCall": "gluellm.call",
+    "ModelResponse": "gluellm.call",
+    "RateLimitError": "gluellm.api",
+    "Role": "gluellm.models.conversation",
+    "Runtime": "gluellm.runtime",
+    "StructuredOutputError": "gluellm.api",
+    "SystemPrompt": "gluellm.models.prompt",
+    "TokenLimitError": "gluellm.api",
+    "Tool": "gluellm.tools",
+    "ToolCallRequest": "gluellm.call",
+    "ToolExecutionResult": "gluellm.api",
+    "Transport": "gluellm.call",
+    "Usage": "gluellm.call",
+    "complete": "gluellm.api",
+    "create_plugin_manager": "gluellm.plugins",
+    "get_runtime": "gluellm.runtime",
+    "structured_complete": "gluellm.api",
+    "use_runtime": "gluellm.runtime",
+}
+
+__all__ = ["__version__", "hookimpl", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gluellm' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,248 @@
+"""The public API: `complete`, `structured_complete` and the `GlueLLM` client."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from gluellm.call import Message, ModelCall, new_correlation_id
+from gluellm.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    ConfigurationError,
+    InvalidRequestError,
+    LLMError,
+    MaxToolIterationsError,
+    RateLimitError,
+    StructuredOutputError,
+    TokenLimitError,
+)
+from gluellm.model_ids import split_model
+from gluellm.models.conversation import Conversation, Role
+from gluellm.models.prompt import SystemPrompt
+from gluellm.results import ToolExecutionResult, attach_run_metadata
+from gluellm.runtime import Runtime, get_runtime
+from gluellm.tool_loop import LoopOptions, run_tool_loop
+from gluellm.tools import Tool, as_tools
+
+__all__ = [
+    "APIConnectionError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "GlueLLM",
+    "InvalidRequestError",
+    "LLMError",
+    "MaxToolIterationsError",
+    "RateLimitError",
+    "StructuredOutputError",
+    "TokenLimitError",
+    "ToolExecutionResult",
+    "complete",
+    "structured_complete",
+]
+
+T = TypeVar("T", bound=BaseModel)
+ToolSpec = Callable[..., Any] | Tool | str
+
+# Building a tool's schema costs milliseconds; do it once per function.
+_tool_cache: weakref.WeakKeyDictionary[Callable[..., Any], Tool] = weakref.WeakKeyDictionary()
+
+
+def _tool_for(function: Callable[..., Any]) -> Tool:
+    tool = _tool_cache.get(function)
+    if tool is None:
+        tool = _tool_cache[function] = Tool.from_function(function)
+    return tool
+
+
+@lru_cache(maxsize=128)
+def _system_text(content: str, tools: tuple[Tool, ...]) -> str:
+    return SystemPrompt(content=content).to_formatted_string(tools)
+
+
+class GlueLLM:
+    """A client with conversation memory: each call continues the conversation.
+
+    Args:
+        model: ``provider:model``; defaults to ``GLUELLM_DEFAULT_MODEL``.
+        system_prompt: Instructions; defaults to ``GLUELLM_DEFAULT_SYSTEM_PROMPT``.
+        tools: Functions (sync or async), `Tool` objects, or names of plugin tools.
+        max_tool_iterations: Rounds of tool calls allowed per request; defaults to
+            ``GLUELLM_MAX_TOOL_ITERATIONS``.
+        eval_store: Where eval plugins record this client's calls.
+        api_key: Key for every call; by default the transport looks one up.
+        base_url: Endpoint override for every call.
+        timeout: Seconds one model request may take.
+        runtime: Plugins and registries to use; by default the current runtime.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        tools: Sequence[ToolSpec] | None = None,
+        max_tool_iterations: int | None = None,
+        eval_store: Any = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        runtime: Runtime | None = None,
+    ) -> None:
+        if max_tool_iterations is not None and max_tool_iterations < 1:
+            raise ValueError("max_tool_iterations must be at least 1.")
+        self.model = model
+        self.system_prompt = system_prompt
+        self.tools = list(tools or ())
+        self.max_tool_iterations = max_tool_iterations
+        self.eval_store = eval_store
+        self.api_key = api_key
+        self.base_url = base_url
+        self.timeout = timeout
+        self.runtime = runtime
+        self._conversation = Conversation()
+        # Fail at construction, not at the first call, on a tool that cannot be described.
+        self._function_tools = [_tool_for(t) if callable(t) and not isinstance(t, Tool) else t
+                                for t in self.tools]
+
+    @property
+    def conversation(self) -> Conversation:
+        """The conversation so far (user, assistant and tool messages)."""
+        return self._conversation
+
+    def reset_conversation(self) -> None:
+        """Forget the conversation; the next call starts fresh."""
+        self._conversation = Conversation()
+
+    async def complete(
+        self,
+        user_message: str,
+        execute_tools: bool = True,
+        *,
+        correlation_id: str | None = None,
+        timeout: float | None = None,
+    ) -> ToolExecutionResult:
+        """Send ``user_message``, run the tool loop, and return the result.
+
+        Raises:
+            LLMError: A classified provider error, or the loop's own limits.
+        """
+        return await self._run(user_message, None, execute_tools, correlation_id, timeout)
+
+    async def structured_complete(
+        self,
+        user_message: str,
+        response_format: type[T],
+        execute_tools: bool = True,
+        *,
+        correlation_id: str | None = None,
+        timeout: float | None = None,
+    ) -> T:
+        """Like `complete`, but return a validated ``response_format`` instance.
+
+        The run's metadata (``tool_calls_made``, ``tokens_used`` ...) is readable as
+        attributes of the returned instance.
+
+        Raises:
+            StructuredOutputError: No answer validated within the allowed re-asks.
+        """
+        result = await self._run(user_message, response_format, execute_tools, correlation_id, timeout)
+        instance: T = result.structured_output
+        attach_run_metadata(instance, result)
+        return instance
+
+    async def _run(
+        self,
+        user_message: str,
+        response_format: type[BaseModel] | None,
+        execute_tools: bool,
+        correlation_id: str | None,
+        timeout: float | None,
+    ) -> ToolExecutionResult:
+        runtime = self.runtime or get_runtime()
+        settings = runtime.settings
+        model = self.model or settings.default_model
+        provider, model_name = split_model(model)
+        tools = as_tools(self._function_tools, runtime.tools)
+        system_text = _system_text(
+            self.system_prompt or settings.default_system_prompt, tuple(tools.values())
+        )
+        template = ModelCall(
+            model=model,
+            provider=provider,
+            model_name=model_name,
+            messages=(),
+            tools=[tool.definition() for tool in tools.values()],
+            response_format=response_format,
+            api_key=self.api_key,
+            base_url=self.base_url,
+            timeout=timeout or self.timeout or settings.default_request_timeout,
+            correlation_id=correlation_id or new_correlation_id(),
+            metadata={"eval_store": self.eval_store} if self.eval_store is not None else {},
+        )
+        history: list[Message] = self._conversation.messages_dict
+        remembered = len(history)
+        history.append({"role": Role.USER.value, "content": user_message})
+        options = LoopOptions(
+            tools=tools,
+            execute_tools=execute_tools,
+            max_tool_iterations=self.max_tool_iterations or settings.max_tool_iterations,
+            response_format=response_format,
+            structured_retries=settings.structured_output_max_retries,
+        )
+        system: list[Message] = [{"role": Role.SYSTEM.value, "content": system_text}]
+        result = await run_tool_loop(template, system, history, options, runtime)
+        # Remember the turn only once it succeeded, so a failed call can simply be retried.
+        self._conversation.extend_wire(history[remembered:])
+        return result
+
+
+async def complete(
+    user_message: str,
+    model: str | None = None,
+    system_prompt: str | None = None,
+    tools: Sequence[ToolSpec] | None = None,
+    execute_tools: bool = True,
+    max_tool_iterations: int | None = None,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout: float | None = None,
+    correlation_id: str | None = None,
+) -> ToolExecutionResult:
+    """One-off completion with the tool loop; see `GlueLLM` for the arguments."""
+    client = GlueLLM(
+        model, system_prompt, tools, max_tool_iterations,
+        api_key=api_key, base_url=base_url, timeout=timeout,
+    )
+    return await client.complete(user_message, execute_tools, correlation_id=correlation_id)
+
+
+async def structured_complete(
+    user_message: str,
+    response_format: type[T],
+    model: str | None = None,
+    system_prompt: str | None = None,
+    tools: Sequence[ToolSpec] | None = None,
+    execute_tools: bool = True,
+    max_tool_iterations: int | None = None,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout: float | None = None,
+    correlation_id: str | None = None,
+) -> T:
+    """One-off structured completion; returns a validated ``response_format`` instance."""
+    client = GlueLLM(
+        model, system_prompt, tools, max_tool_iterations,
+        api_key=api_key, base_url=base_url, timeout=timeout,
+    )
+    return await client.structured_complete(
+        user_message, response_format, execute_tools, correlation_id=correlation_id
+    )

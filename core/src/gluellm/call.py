@@ -1,0 +1,148 @@
+"""The request and response that travel through the call pipeline.
+
+Plugins (middleware, retriers, rate limiters, transports) receive a `ModelCall` and
+produce a `ModelResponse`. Both are immutable attrs value objects: a middleware that
+wants to change a call makes a new one with `attrs.evolve`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeAlias, runtime_checkable
+
+import attrs
+
+Message: TypeAlias = dict[str, Any]
+"""One chat message in OpenAI wire format (``role``, ``content``, ``tool_calls`` ...)."""
+
+
+def new_correlation_id() -> str:
+    """A fresh correlation ID for a logical call."""
+    return uuid.uuid4().hex
+
+
+@attrs.frozen
+class Usage:
+    """Token counts for one model turn (or a sum of turns)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.total_tokens + other.total_tokens,
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        """The spec's ``tokens_used`` shape: ``prompt``, ``completion``, ``total``."""
+        return {
+            "prompt": self.prompt_tokens,
+            "completion": self.completion_tokens,
+            "total": self.total_tokens,
+        }
+
+
+@attrs.frozen
+class ToolCallRequest:
+    """A tool call the model asked for.
+
+    Attributes:
+        id: The provider's ID for the call; tool results refer back to it.
+        name: The tool's name.
+        arguments: The arguments as the model sent them: a JSON text, possibly malformed.
+    """
+
+    id: str
+    name: str
+    arguments: str
+
+    def as_message_part(self) -> dict[str, Any]:
+        """The OpenAI wire form used inside an assistant message."""
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@attrs.frozen(kw_only=True)
+class ModelCall:
+    """One request to a model: what every pipeline layer receives.
+
+    Attributes:
+        model: The model string as given, e.g. ``openai:gpt-4o-mini``.
+        provider: The provider part of ``model`` (``openai``).
+        model_name: The model part of ``model`` (``gpt-4o-mini``).
+        messages: The conversation in OpenAI wire format, system message first.
+        tools: Tool definitions in OpenAI function-tool format, or empty.
+        response_format: A pydantic model class the answer must validate against, or None.
+        stream: Whether the caller wants the answer streamed.
+        options: Extra provider parameters (temperature, max_tokens ...).
+        api_key: Key for this call; None lets the transport look one up. Never printed.
+        base_url: Endpoint override; None lets the transport decide.
+        timeout: Seconds one attempt may take; None for the transport's default.
+        correlation_id: Ties logs, retries, tool runs and records of one logical call.
+        metadata: Free-form data for plugins; core never reads it.
+    """
+
+    model: str
+    provider: str
+    model_name: str
+    messages: Sequence[Message]
+    tools: Sequence[Mapping[str, Any]] = ()
+    response_format: type[Any] | None = None
+    stream: bool = False
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    api_key: str | None = attrs.field(default=None, repr=False)
+    base_url: str | None = None
+    timeout: float | None = None
+    correlation_id: str = attrs.field(factory=new_correlation_id)
+    metadata: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen(kw_only=True)
+class ModelResponse:
+    """One model turn's answer.
+
+    Attributes:
+        content: The text the model wrote, or None when it only called tools.
+        tool_calls: The tool calls it asked for, in order.
+        usage: Token counts the provider reported, when it did.
+        finish_reason: The provider's reason for stopping (``stop``, ``tool_calls`` ...).
+        model: The model that answered, as the provider named it.
+        raw: The transport's own response object, untouched.
+    """
+
+    content: str | None = None
+    tool_calls: Sequence[ToolCallRequest] = ()
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    model: str | None = None
+    raw: Any = attrs.field(default=None, repr=False, eq=False)
+
+
+CallHandler: TypeAlias = Callable[[ModelCall], Awaitable[ModelResponse]]
+"""Sends a call on and returns the response: the next layer of the pipeline."""
+
+CallMiddleware: TypeAlias = Callable[[ModelCall, CallHandler], Awaitable[ModelResponse]]
+"""A pipeline layer: receives the call and the next handler, returns the response.
+
+Middleware from ``wrap_call``, the retrier and the rate limiter all have this shape.
+"""
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Sends calls to a model provider. Registered through ``register_transports``."""
+
+    async def complete(self, call: ModelCall) -> ModelResponse:
+        """Send ``call`` and return the model's answer, raising GlueLLM errors."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections; called once at runtime shutdown."""
+        ...

@@ -1,0 +1,5 @@
+"""``python -m gluellm.cli``."""
+
+from gluellm.cli.app import main
+
+main()

@@ -1,0 +1,89 @@
+"""Core commands: ``plugins``, ``complete`` and ``demo``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+import typer
+
+from gluellm.plugins import PluginManager
+
+
+def register_core_commands(app: typer.Typer, manager: PluginManager) -> None:
+    """Add the commands every installation has."""
+
+    @app.command("plugins")
+    def plugins(
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """List installed plugins, the hooks they implement, and plugins that failed to load."""
+        infos = manager.plugin_infos()
+        failures = manager.load_failures
+        if as_json:
+            payload = {
+                "plugins": [
+                    {
+                        "name": info.name,
+                        "distribution": info.distribution,
+                        "version": info.version,
+                        "hooks": list(info.hooks),
+                    }
+                    for info in infos
+                ],
+                "load_errors": [
+                    {"name": f.name, "distribution": f.distribution, "error": f.error}
+                    for f in failures
+                ],
+            }
+            typer.echo(json.dumps(payload, indent=2))
+            return
+        if not infos:
+            typer.echo("No plugins loaded.")
+        for info in infos:
+            source = f"{info.distribution} {info.version}" if info.distribution else "registered"
+            typer.echo(f"{info.name} ({source}): {', '.join(info.hooks)}")
+        for failure in failures:
+            typer.echo(f"FAILED {failure.name} ({failure.distribution}): {failure.error}")
+
+    @app.command("complete")
+    def complete_command(
+        prompt: Annotated[str, typer.Argument(help="The user message.")],
+        model: Annotated[str | None, typer.Option("--model", "-m", help="provider:model")] = None,
+        system: Annotated[
+            str | None, typer.Option("--system", "-s", help="System prompt.")
+        ] = None,
+    ) -> None:
+        """Run one completion and print the answer."""
+        from gluellm.errors import LLMError
+        from gluellm.runtime import Runtime, use_runtime
+
+        async def run() -> str:
+            from gluellm.api import complete
+
+            runtime = Runtime(manager)
+            with use_runtime(runtime):
+                try:
+                    result = await complete(prompt, model=model, system_prompt=system)
+                finally:
+                    await runtime.aclose()
+            return result.final_response
+
+        try:
+            typer.echo(asyncio.run(run()))
+        except LLMError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(1) from error
+
+    @app.command("demo")
+    def demo(
+        model: Annotated[
+            str | None,
+            typer.Option("--model", "-m", help="provider:model; default: configured or test model"),
+        ] = None,
+    ) -> None:
+        """Show completion, tools, structured output and memory; offline without an API key."""
+        from gluellm.cli.demo import run_demo
+
+        raise typer.Exit(asyncio.run(run_demo(manager, model)))

@@ -1,0 +1,93 @@
+"""Settings, read from ``GLUELLM_*`` environment variables and a ``.env`` file.
+
+``settings`` is the current value; `reload_settings` reads the environment again and
+replaces it. GlueLLM reads ``gluellm.config.settings`` at call time, so a reload takes
+effect on the next call.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    """Every setting GlueLLM and its first-party plugins read."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GLUELLM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Model defaults
+    default_model: str = "openai:gpt-4o-mini"
+    default_embedding_model: str = "openai/text-embedding-3-small"
+    default_system_prompt: str = "You are a helpful assistant."
+    default_request_timeout: float | None = Field(default=None, gt=0)
+
+    # Tool loop and structured output
+    max_tool_iterations: int = Field(default=10, ge=1)
+    structured_output_max_retries: int = Field(default=2, ge=0)
+
+    # Retry (read by the retry plugin)
+    retry_max_attempts: int = Field(default=3, ge=1)
+    retry_min_wait: float = Field(default=2, ge=0)
+    retry_max_wait: float = Field(default=30, ge=0)
+    retry_multiplier: float = Field(default=1, ge=0)
+
+    # Rate limiting (read by the rate-limit plugins)
+    rate_limit_enabled: bool = True
+    rate_limit_requests_per_minute: int = Field(default=60, ge=1)
+    rate_limit_burst: int = Field(default=10, ge=1)
+    rate_limit_backend: Literal["memory", "redis"] = "memory"
+    rate_limit_redis_url: str = "redis://localhost:6379"
+
+    # Logging (read by the logging plugin)
+    log_level: LogLevel = "INFO"
+    log_file_level: LogLevel = "DEBUG"
+    log_dir: str = "logs"
+    log_file_name: str = "gluellm.log"
+    log_json_format: bool = False
+    log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    log_backup_count: int = Field(default=5, ge=0)
+
+    # Evaluation recording (read by the eval plugin)
+    eval_recording_enabled: bool = False
+    eval_recording_path: str = "logs/eval_records.jsonl"
+
+    # Tracing (read by the telemetry plugin)
+    enable_tracing: bool = False
+    mlflow_tracking_uri: str | None = None
+    mlflow_experiment_name: str = "gluellm"
+
+    # API keys; provider-specific variables (OPENAI_API_KEY ...) work too.
+    openai_api_key: SecretStr | None = None
+    anthropic_api_key: SecretStr | None = None
+    xai_api_key: SecretStr | None = None
+
+    def api_key_for(self, provider: str) -> str | None:
+        """The ``GLUELLM_<PROVIDER>_API_KEY`` value for ``provider``, if set."""
+        secret = getattr(self, f"{provider}_api_key", None)
+        if isinstance(secret, SecretStr):
+            return secret.get_secret_value()
+        # Providers without a declared field: read the environment directly.
+        return os.environ.get(f"GLUELLM_{provider.upper()}_API_KEY") or None
+
+
+settings = Settings()
+
+
+def reload_settings() -> Settings:
+    """Read the environment and ``.env`` again; return the new settings."""
+    global settings
+    settings = Settings()
+    return settings
+
+
+def get_settings() -> Settings:
+    """The current settings (the latest `reload_settings` result)."""
+    return settings

@@ -1,0 +1,234 @@
+"""The runtime: a plugin manager plus the registries built from its hooks.
+
+One default runtime (entry-point plugins, current settings) serves every call unless
+a caller scopes another one with `use_runtime`, which is how tests run GlueLLM against
+a plugin manager of their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from gluellm.errors import ConfigurationError
+from gluellm.plugins import PluginManager, call_each, create_plugin_manager
+
+if TYPE_CHECKING:
+    from gluellm.call import Transport
+    from gluellm.config import Settings
+    from gluellm.tools import Tool
+
+TRANSPORT_INSTALL_HINT = "pip install gluellm-plugins-anyllm"
+
+
+class Runtime:
+    """Registries of transports, tools, workflows and eval stores from one plugin manager.
+
+    Args:
+        plugin_manager: The manager to use; by default one with every installed plugin.
+        settings: Fixed settings; by default the current ``gluellm.config.settings``.
+    """
+
+    def __init__(
+        self, plugin_manager: PluginManager | None = None, settings: Settings | None = None
+    ) -> None:
+        self.plugin_manager = plugin_manager or create_plugin_manager()
+        self._settings = settings
+        self._transport_factories: dict[str, tuple[str, Callable[[], Transport]]] | None = None
+        self._transports: dict[str, Transport] = {}
+        self._tools: dict[str, Tool] | None = None
+        self._named: dict[str, dict[str, Any]] = {}
+        self._configured = False
+
+    @property
+    def settings(self) -> Settings:
+        """The settings this runtime reads: fixed ones, or the current global ones."""
+        if self._settings is not None:
+            return self._settings
+        from gluellm import config
+
+        return config.settings
+
+    def configure(self) -> None:
+        """Fire the ``configure`` hook once; later-registered plugins get it on register."""
+        if self._configured:
+            return
+        self._configured = True
+        try:
+            self.plugin_manager.hook.configure.call_historic(kwargs={"settings": self.settings})
+        except Exception:
+            from loguru import logger
+
+            logger.exception("a plugin failed in hook configure")
+
+    # --- transports ----------------------------------------------------------
+
+    def transport_providers(self) -> dict[str, str]:
+        """Provider name -> the plugin that registered its transport."""
+        return {name: plugin for name, (plugin, _) in self._factories().items()}
+
+    def transport_for(self, provider: str) -> Transport:
+        """The transport serving ``provider``, built on first use.
+
+        Raises:
+            ConfigurationError: No installed plugin serves ``provider``.
+        """
+        override = _transport_override.get()
+        if override is not None:
+            return override
+        transport = self._transports.get(provider)
+        if transport is not None:
+            return transport
+        entry = self._factories().get(provider)
+        if entry is None:
+            installed = ", ".join(sorted(self._factories())) or "none"
+            raise ConfigurationError(
+                f"No transport serves provider {provider!r}. Installed transports: {installed}. "
+                f"Install one with: {TRANSPORT_INSTALL_HINT}"
+            )
+        transport = self._transports[provider] = entry[1]()
+        return transport
+
+    def _factories(self) -> dict[str, tuple[str, Callable[[], Transport]]]:
+        if self._transport_factories is None:
+            factories: dict[str, tuple[str, Callable[[], Transport]]] = {}
+            for plugin_name, register in self._registrars("register_transports"):
+
+                def add(provider: str, factory: Callable[[], Transport], _p: str = plugin_name):
+                    factories[provider.lower()] = (_p, factory)
+
+                register(add)
+            self._transport_factories = factories
+        return self._transport_factories
+
+    # --- tools, workflows, eval stores -----------------------------------------
+
+    @property
+    def tools(self) -> dict[str, Tool]:
+        """Tools registered by plugins, by name."""
+        if self._tools is None:
+            from gluellm.tools import Tool
+
+            tools: dict[str, Tool] = {}
+            for _plugin_name, register in self._registrars("register_tools"):
+                register(lambda fn: tools.__setitem__(fn.__name__, Tool.from_function(fn)))
+            self._tools = tools
+        return self._tools
+
+    @property
+    def workflows(self) -> dict[str, Any]:
+        """Workflow classes registered by plugins, by name."""
+        return self._named_registry("register_workflows")
+
+    @property
+    def eval_stores(self) -> dict[str, Any]:
+        """Eval-store factories registered by plugins, by name."""
+        return self._named_registry("register_eval_stores")
+
+    def _named_registry(self, hook_name: str) -> dict[str, Any]:
+        if hook_name not in self._named:
+            registry: dict[str, Any] = {}
+            for _plugin_name, register in self._registrars(hook_name):
+                register(registry.__setitem__)
+            self._named[hook_name] = registry
+        return self._named[hook_name]
+
+    def _registrars(self, hook_name: str) -> Iterator[tuple[str, Callable[[Any], None]]]:
+        """Yield one ``register`` runner per plugin, logging and skipping the ones that fail."""
+        caller = getattr(self.plugin_manager.hook, hook_name)
+        for impl in reversed(caller.get_hookimpls()):
+            arg_name = impl.argnames[0] if impl.argnames else "register"
+
+            def run(register: Any, _impl: Any = impl, _arg: str = arg_name) -> None:
+                try:
+                    _impl.function(**{_arg: register})
+                except Exception:
+                    from loguru import logger
+
+                    logger.exception(
+                        "plugin {!r} failed in hook {}; skipped", _impl.plugin_name, hook_name
+                    )
+
+            yield impl.plugin_name, run
+
+    # --- lifecycle -----------------------------------------------------------
+
+    async def startup(self) -> None:
+        """Fire ``configure`` and ``startup``; await what plugins return."""
+        self.configure()
+        await _await_all(call_each(self.plugin_manager, "startup", runtime=self))
+
+    async def aclose(self) -> None:
+        """Close every transport this runtime built, then fire ``shutdown``."""
+        transports = {id(t): t for t in self._transports.values()}
+        self._transports.clear()
+        for transport in transports.values():
+            try:
+                await transport.aclose()
+            except Exception:
+                from loguru import logger
+
+                logger.exception("closing transport {!r} failed", transport)
+        await _await_all(call_each(self.plugin_manager, "shutdown", runtime=self))
+
+
+async def _await_all(results: list[tuple[str, Any]]) -> None:
+    for plugin_name, result in results:
+        if inspect.isawaitable(result):
+            try:
+                await result
+            except Exception:
+                from loguru import logger
+
+                logger.exception("plugin {!r} failed while awaiting its lifecycle hook", plugin_name)
+
+
+_default_runtime: Runtime | None = None
+_scoped_runtime: ContextVar[Runtime | None] = ContextVar("gluellm_runtime", default=None)
+_transport_override: ContextVar[Transport | None] = ContextVar(
+    "gluellm_transport_override", default=None
+)
+
+
+def get_runtime() -> Runtime:
+    """The runtime for the current context: a scoped one, else the shared default."""
+    scoped = _scoped_runtime.get()
+    if scoped is not None:
+        return scoped
+    global _default_runtime
+    if _default_runtime is None:
+        _default_runtime = Runtime()
+        _default_runtime.configure()
+    return _default_runtime
+
+
+@contextlib.contextmanager
+def use_runtime(runtime: Runtime) -> Iterator[Runtime]:
+    """Run the calls made inside the block (and tasks started there) on ``runtime``."""
+    runtime.configure()
+    token = _scoped_runtime.set(runtime)
+    try:
+        yield runtime
+    finally:
+        _scoped_runtime.reset(token)
+
+
+@contextlib.contextmanager
+def override_transport(transport: Transport) -> Iterator[Transport]:
+    """Send every model call made inside the block to ``transport``, whatever the provider."""
+    token = _transport_override.set(transport)
+    try:
+        yield transport
+    finally:
+        _transport_override.reset(token)
+
+
+async def aclose_default_runtime() -> None:
+    """Close the shared default runtime's transports; the next call builds a new one."""
+    global _default_runtime
+    runtime, _default_runtime = _default_runtime, None
+    if runtime is not None:
+        await runtime.aclose()
