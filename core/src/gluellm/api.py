@@ -7,9 +7,11 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
+import attrs
 from pydantic import BaseModel
 
-from gluellm.call import Message, ModelCall, new_correlation_id
+from gluellm.call import Message, ModelCall
+from gluellm.correlation import correlation_scope
 from gluellm.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -23,6 +25,7 @@ from gluellm.errors import (
     TokenLimitError,
 )
 from gluellm.model_ids import split_model
+from gluellm.models.batch import APIKeyConfig
 from gluellm.models.conversation import Conversation, Role
 from gluellm.models.prompt import SystemPrompt
 from gluellm.results import ToolExecutionResult, attach_run_metadata
@@ -78,7 +81,10 @@ class GlueLLM:
         eval_store: Where eval plugins record this client's calls.
         api_key: Key for every call; by default the transport looks one up.
         base_url: Endpoint override for every call.
-        timeout: Seconds one model request may take.
+        timeout: Seconds one model request (one attempt) may take; defaults to
+            ``GLUELLM_DEFAULT_REQUEST_TIMEOUT``.
+        api_keys: A pool of keys; the rate-limit plugin gives each call a key with a
+            free permit. Ignored when ``api_key`` is set.
         runtime: Plugins and registries to use; by default the current runtime.
     """
 
@@ -93,6 +99,7 @@ class GlueLLM:
         api_key: str | None = None,
         base_url: str | None = None,
         timeout: float | None = None,
+        api_keys: Sequence[APIKeyConfig] | None = None,
         runtime: Runtime | None = None,
     ) -> None:
         if max_tool_iterations is not None and max_tool_iterations < 1:
@@ -105,6 +112,7 @@ class GlueLLM:
         self.api_key = api_key
         self.base_url = base_url
         self.timeout = timeout
+        self.api_keys = tuple(api_keys or ())
         self.runtime = runtime
         self._conversation = Conversation()
         # Fail at construction, not at the first call, on a tool that cannot be described.
@@ -157,6 +165,14 @@ class GlueLLM:
         attach_run_metadata(instance, result)
         return instance
 
+    def _metadata(self) -> dict[str, Any]:
+        metadata: dict[str, Any] = {}
+        if self.eval_store is not None:
+            metadata["eval_store"] = self.eval_store
+        if self.api_keys and self.api_key is None:
+            metadata["api_keys"] = self.api_keys
+        return metadata
+
     async def _run(
         self,
         user_message: str,
@@ -183,8 +199,7 @@ class GlueLLM:
             api_key=self.api_key,
             base_url=self.base_url,
             timeout=timeout or self.timeout or settings.default_request_timeout,
-            correlation_id=correlation_id or new_correlation_id(),
-            metadata={"eval_store": self.eval_store} if self.eval_store is not None else {},
+            metadata=self._metadata(),
         )
         history: list[Message] = self._conversation.messages_dict
         remembered = len(history)
@@ -197,7 +212,9 @@ class GlueLLM:
             structured_retries=settings.structured_output_max_retries,
         )
         system: list[Message] = [{"role": Role.SYSTEM.value, "content": system_text}]
-        result = await run_tool_loop(template, system, history, options, runtime)
+        with correlation_scope(correlation_id) as scoped_id:
+            template = attrs.evolve(template, correlation_id=scoped_id)
+            result = await run_tool_loop(template, system, history, options, runtime)
         # Remember the turn only once it succeeded, so a failed call can simply be retried.
         self._conversation.extend_wire(history[remembered:])
         return result
@@ -214,12 +231,13 @@ async def complete(
     api_key: str | None = None,
     base_url: str | None = None,
     timeout: float | None = None,
+    api_keys: Sequence[APIKeyConfig] | None = None,
     correlation_id: str | None = None,
 ) -> ToolExecutionResult:
     """One-off completion with the tool loop; see `GlueLLM` for the arguments."""
     client = GlueLLM(
         model, system_prompt, tools, max_tool_iterations,
-        api_key=api_key, base_url=base_url, timeout=timeout,
+        api_key=api_key, base_url=base_url, timeout=timeout, api_keys=api_keys,
     )
     return await client.complete(user_message, execute_tools, correlation_id=correlation_id)
 
@@ -236,12 +254,13 @@ async def structured_complete(
     api_key: str | None = None,
     base_url: str | None = None,
     timeout: float | None = None,
+    api_keys: Sequence[APIKeyConfig] | None = None,
     correlation_id: str | None = None,
 ) -> T:
     """One-off structured completion; returns a validated ``response_format`` instance."""
     client = GlueLLM(
         model, system_prompt, tools, max_tool_iterations,
-        api_key=api_key, base_url=base_url, timeout=timeout,
+        api_key=api_key, base_url=base_url, timeout=timeout, api_keys=api_keys,
     )
     return await client.structured_complete(
         user_message, response_format, execute_tools, correlation_id=correlation_id

@@ -8,7 +8,7 @@ wants to change a call makes a new one with `attrs.evolve`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import attrs
@@ -70,6 +70,40 @@ class ToolCallRequest:
 
 
 @attrs.frozen(kw_only=True)
+class ToolCallDelta:
+    """A fragment of a streamed tool call; fragments with the same ``index`` add up.
+
+    Attributes:
+        index: Which tool call of the turn this fragment belongs to.
+        id: The call's ID (usually only in its first fragment).
+        name: The tool's name (usually only in its first fragment).
+        arguments: A piece of the JSON arguments text.
+    """
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class StreamDelta:
+    """One chunk of a streamed model turn.
+
+    Attributes:
+        content: Text to append to the answer.
+        tool_calls: Tool-call fragments.
+        usage: Usage for the turn (usually only in the last chunk).
+        finish_reason: Set on the chunk that ends the turn.
+    """
+
+    content: str | None = None
+    tool_calls: Sequence[ToolCallDelta] = ()
+    usage: Usage | None = None
+    finish_reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
 class ModelCall:
     """One request to a model: what every pipeline layer receives.
 
@@ -115,6 +149,11 @@ class ModelResponse:
         finish_reason: The provider's reason for stopping (``stop``, ``tool_calls`` ...).
         model: The model that answered, as the provider named it.
         raw: The transport's own response object, untouched.
+        stream: For calls with ``stream=True``: the turn's chunks. The transport returns
+            once the provider accepted the request, so failures before that are raised
+            (and retried) inside the pipeline; failures while iterating raise classified
+            errors to the reader and are never replayed. Closing the iterator closes
+            the connection.
     """
 
     content: str | None = None
@@ -123,6 +162,7 @@ class ModelResponse:
     finish_reason: str | None = None
     model: str | None = None
     raw: Any = attrs.field(default=None, repr=False, eq=False)
+    stream: AsyncIterator[StreamDelta] | None = attrs.field(default=None, repr=False, eq=False)
 
 
 CallHandler: TypeAlias = Callable[[ModelCall], Awaitable[ModelResponse]]
@@ -140,7 +180,10 @@ class Transport(Protocol):
     """Sends calls to a model provider. Registered through ``register_transports``."""
 
     async def complete(self, call: ModelCall) -> ModelResponse:
-        """Send ``call`` and return the model's answer, raising GlueLLM errors."""
+        """Send ``call`` and return the model's answer, raising GlueLLM errors.
+
+        With ``call.stream`` set, return a response whose ``stream`` yields the chunks.
+        """
         ...
 
     async def aclose(self) -> None:

@@ -9,10 +9,12 @@ the call goes straight to the transport.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
 
 from gluellm.call import CallHandler, CallMiddleware, ModelCall, ModelResponse
+from gluellm.errors import APITimeoutError
 from gluellm.plugins import call_each
 
 if TYPE_CHECKING:
@@ -26,10 +28,29 @@ def _layer(middleware: CallMiddleware, inner: CallHandler) -> CallHandler:
     return handler
 
 
+def _with_timeout(send: CallHandler) -> CallHandler:
+    """Bound each attempt by ``call.timeout``, whatever the transport does."""
+
+    async def handler(call: ModelCall) -> ModelResponse:
+        if call.timeout is None:
+            return await send(call)
+        try:
+            async with asyncio.timeout(call.timeout):
+                return await send(call)
+        except TimeoutError as error:
+            raise APITimeoutError(
+                f"{call.model} did not answer within {call.timeout:g} s "
+                f"(correlation ID {call.correlation_id}). Raise timeout= or "
+                "GLUELLM_DEFAULT_REQUEST_TIMEOUT if the model needs longer."
+            ) from error
+
+    return handler
+
+
 def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
     """Compose the layers that plugins offer for ``call`` around its transport."""
     hook = runtime.plugin_manager.hook
-    handler: CallHandler = runtime.transport_for(call.provider).complete
+    handler = _with_timeout(runtime.transport_for(call.provider).complete)
     limiter = hook.get_rate_limiter(call=call)
     if limiter is not None:
         handler = _layer(limiter, handler)

@@ -1,0 +1,34 @@
+"""Correlation IDs: one per logical call, carried by a context variable.
+
+The ID reaches logs, retries, tool executions, the call's result and (through the
+transport) the provider as the ``X-Correlation-ID`` request header.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+from gluellm.call import new_correlation_id
+
+CORRELATION_HEADER = "X-Correlation-ID"
+"""The request header transports send the ID in."""
+
+_current: ContextVar[str | None] = ContextVar("gluellm_correlation_id", default=None)
+
+
+def get_correlation_id() -> str | None:
+    """The correlation ID of the call running in this context, if any."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def correlation_scope(correlation_id: str | None = None) -> Iterator[str]:
+    """Run the block under ``correlation_id``: the given one, the enclosing one, or a new one."""
+    value = correlation_id or _current.get() or new_correlation_id()
+    token = _current.set(value)
+    try:
+        yield value
+    finally:
+        _current.reset(token)

@@ -1,0 +1,1 @@
+"""GlueLLM plugin: Transparent rate limiting and API-key pools (aiolimiter)."""

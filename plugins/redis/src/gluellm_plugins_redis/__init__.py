@@ -1,0 +1,1 @@
+"""GlueLLM plugin: Rate limits shared across processes and machines through Redis."""
