@@ -1,0 +1,53 @@
+"""Shared test setup: no test may reach beyond loopback, and no real API key leaks in."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _is_local(address: Any) -> bool:
+    if not isinstance(address, tuple):  # unix sockets
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_connect(self: socket.socket, address: Any) -> None:
+    if not _is_local(address):
+        raise ConnectionRefusedError(f"tests may not reach {address!r}: only loopback is allowed")
+    _real_connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
+    if not _is_local(address):
+        raise ConnectionRefusedError(f"tests may not reach {address!r}: only loopback is allowed")
+    return _real_connect_ex(self, address)
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+_KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "XAI_API_KEY", "OPENAI_BASE_URL",
+             "ANTHROPIC_BASE_URL")
+
+
+@pytest.fixture(autouse=True)
+def _no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests never see the developer's keys or endpoints; they set what they need."""
+    for name in _KEY_VARS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(f"GLUELLM_{name}", raising=False)
+    yield
