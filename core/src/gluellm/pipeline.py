@@ -65,6 +65,8 @@ def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
 
 async def run_call(call: ModelCall, runtime: Runtime) -> ModelResponse:
     """Send one model call through the pipeline and notify ``on_call_end`` observers."""
+    if not runtime.started:
+        await runtime.startup()
     handler = build_handler(call, runtime)
     observed = bool(runtime.plugin_manager.hook.on_call_end.get_hookimpls())
     started = time.perf_counter()

@@ -135,8 +135,7 @@ class PluginManager(pluggy.PluginManager):
         return [
             caller.name
             for caller in self.get_hookcallers(plugin) or ()
-            if caller.spec is None
-            and not any(impl.optionalhook for impl in caller.get_hookimpls())
+            if caller.spec is None and not any(impl.optionalhook for impl in caller.get_hookimpls())
         ]
 
 

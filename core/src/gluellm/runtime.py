@@ -42,6 +42,7 @@ class Runtime:
         self._tools: dict[str, Tool] | None = None
         self._named: dict[str, dict[str, Any]] = {}
         self._configured = False
+        self._started = False
 
     @property
     def settings(self) -> Settings:
@@ -97,7 +98,9 @@ class Runtime:
             factories: dict[str, tuple[str, Callable[[], Transport]]] = {}
             for plugin_name, register in self._registrars("register_transports"):
 
-                def add(provider: str, factory: Callable[[], Transport], _p: str = plugin_name):
+                def add(
+                    provider: str, factory: Callable[[], Transport], _p: str = plugin_name
+                ) -> None:
                     factories[provider.lower()] = (_p, factory)
 
                 register(add)
@@ -156,8 +159,16 @@ class Runtime:
 
     # --- lifecycle -----------------------------------------------------------
 
+    @property
+    def started(self) -> bool:
+        """Whether `startup` has run (the first call through the pipeline runs it)."""
+        return self._started
+
     async def startup(self) -> None:
-        """Fire ``configure`` and ``startup``; await what plugins return."""
+        """Fire ``configure`` and ``startup`` once; await what plugins return."""
+        if self._started:
+            return
+        self._started = True  # set first: concurrent first calls must not start twice
         self.configure()
         await _await_all(call_each(self.plugin_manager, "startup", runtime=self))
 
@@ -173,6 +184,7 @@ class Runtime:
 
                 logger.exception("closing transport {!r} failed", transport)
         await _await_all(call_each(self.plugin_manager, "shutdown", runtime=self))
+        self._started = False
 
 
 async def _await_all(results: list[tuple[str, Any]]) -> None:
@@ -183,7 +195,9 @@ async def _await_all(results: list[tuple[str, Any]]) -> None:
             except Exception:
                 from loguru import logger
 
-                logger.exception("plugin {!r} failed while awaiting its lifecycle hook", plugin_name)
+                logger.exception(
+                    "plugin {!r} failed while awaiting its lifecycle hook", plugin_name
+                )
 
 
 _default_runtime: Runtime | None = None

@@ -48,7 +48,11 @@ class Tool:
 
     @classmethod
     def from_function(
-        cls, function: Callable[..., Any], *, name: str | None = None, description: str | None = None
+        cls,
+        function: Callable[..., Any],
+        *,
+        name: str | None = None,
+        description: str | None = None,
     ) -> Tool:
         """Build a tool from a function's signature, type hints and docstring.
 
@@ -71,7 +75,7 @@ class Tool:
             default = ... if param.default is param.empty else param.default
             field = pydantic.Field(default=default, description=arg_docs.get(param.name))
             fields[param.name] = (hints.get(param.name, Any), field)
-        model = pydantic.create_model(  # type: ignore[call-overload]
+        model = pydantic.create_model(
             f"{tool_name}_arguments",
             __config__=pydantic.ConfigDict(extra="forbid", arbitrary_types_allowed=True),
             **fields,
@@ -114,7 +118,9 @@ class Tool:
         return result
 
 
-def as_tools(tools: Sequence[ToolLike | Tool | str] | None, registry: Mapping[str, Tool]) -> dict[str, Tool]:
+def as_tools(
+    tools: Sequence[ToolLike | Tool | str] | None, registry: Mapping[str, Tool]
+) -> dict[str, Tool]:
     """Turn ``tools=`` into tools by name; strings name plugin-registered tools.
 
     Raises:

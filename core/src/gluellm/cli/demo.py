@@ -55,7 +55,9 @@ async def run_demo(manager: PluginManager, requested_model: str | None) -> int:
     from gluellm.runtime import Runtime, use_runtime
 
     runtime = Runtime(manager)
-    model = choose_model(requested_model, runtime.settings.default_model, runtime.transport_providers())
+    model = choose_model(
+        requested_model, runtime.settings.default_model, runtime.transport_providers()
+    )
     if model == OFFLINE_MODEL and "test" not in runtime.transport_providers():
         typer.echo(
             "No API key is set and the offline test model is not installed. Set "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -13,7 +13,7 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """Who wrote a message."""
 
     SYSTEM = "system"

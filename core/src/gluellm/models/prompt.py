@@ -36,14 +36,14 @@ def _template() -> jinja2.Template:
     import jinja2
 
     # Prompts are read by a model, not parsed as XML: escaping would change the text.
-    environment = jinja2.Environment(autoescape=False, keep_trailing_newline=False)  # noqa: S701
+    environment = jinja2.Environment(autoescape=False, keep_trailing_newline=False)
     return environment.from_string(BASE_SYSTEM_PROMPT)
 
 
 def _describe(tool: Any) -> dict[str, str]:
-    name = getattr(tool, "name", None) or getattr(tool, "__name__", repr(tool))
+    name = getattr(tool, "name", None) or getattr(tool, "__name__", None) or repr(tool)
     description = getattr(tool, "description", None) or inspect.getdoc(tool) or ""
-    return {"name": name, "description": description.strip()}
+    return {"name": str(name), "description": str(description).strip()}
 
 
 class SystemPrompt(BaseModel):

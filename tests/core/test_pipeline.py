@@ -1,0 +1,186 @@
+"""The call pipeline's fixed order, observers and timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from gluellm import hookimpl
+from gluellm.api import complete
+from gluellm.call import ModelCall
+from gluellm.errors import APITimeoutError, ConfigurationError
+from gluellm.testing import FunctionTransport, reply
+
+from .conftest import MODEL
+
+
+def _layer(name, log):
+    async def middleware(call, call_next):
+        log.append(f"{name} in")
+        response = await call_next(call)
+        log.append(f"{name} out")
+        return response
+
+    return middleware
+
+
+class Layers:
+    def __init__(self, log):
+        self.log = log
+
+    @hookimpl
+    def get_retrier(self, call):
+        return _layer("retrier", self.log)
+
+    @hookimpl
+    def get_rate_limiter(self, call):
+        return _layer("limiter", self.log)
+
+
+class Middleware:
+    def __init__(self, name, log):
+        self.name, self.log = name, log
+
+    @hookimpl
+    def wrap_call(self, call):
+        return _layer(self.name, self.log)
+
+
+async def test_layers_run_in_the_documented_order(plugin_manager, scripted):
+    log: list[str] = []
+
+    def transport_step(call):
+        log.append("transport")
+        return "done"
+
+    scripted.add(transport_step)
+    plugin_manager.register(Layers(log))
+    plugin_manager.register(Middleware("inner", log), name="inner")
+    plugin_manager.register(Middleware("outer", log), name="outer")  # registered last: first result
+    await complete("hi", model=MODEL)
+    assert log == [
+        "outer in", "inner in", "retrier in", "limiter in", "transport",
+        "limiter out", "retrier out", "inner out", "outer out",
+    ]  # fmt: skip
+
+
+async def test_without_plugins_calls_go_straight_to_the_transport(scripted):
+    scripted.add("hello")
+    result = await complete("hi", model=MODEL)
+    assert result.final_response == "hello"
+    assert len(scripted.calls) == 1
+
+
+async def test_middleware_can_change_the_call(plugin_manager, scripted):
+    import attrs
+
+    class AddOption:
+        @hookimpl
+        def wrap_call(self, call):
+            async def middleware(call, call_next):
+                return await call_next(attrs.evolve(call, options={"temperature": 0}))
+
+            return middleware
+
+    plugin_manager.register(AddOption())
+    scripted.add("ok")
+    await complete("hi", model=MODEL)
+    assert scripted.calls[0].options == {"temperature": 0}
+
+
+async def test_observers_see_success_and_failure_and_their_errors_never_escape(
+    plugin_manager, scripted
+):
+    seen = []
+
+    class Observer:
+        @hookimpl
+        def on_call_end(self, call, response, error, duration_s):
+            seen.append((response.content if response else None, type(error).__name__))
+            raise RuntimeError("observer bug")
+
+    plugin_manager.register(Observer())
+    scripted.add("fine", ConnectionError("down"))
+    assert (await complete("one", model=MODEL)).final_response == "fine"
+    with pytest.raises(ConnectionError):
+        await complete("two", model=MODEL)
+    assert seen == [("fine", "NoneType"), (None, "ConnectionError")]
+
+
+async def test_each_attempt_is_bounded_by_the_timeout(runtime):
+    from gluellm.runtime import override_transport
+
+    async def slow(call: ModelCall):
+        await asyncio.sleep(5)
+        return reply("late")
+
+    with override_transport(FunctionTransport(slow)):
+        with pytest.raises(APITimeoutError, match="did not answer within 0.05 s"):
+            await complete("hi", model="any:model", timeout=0.05)
+
+
+async def test_unknown_provider_lists_installed_transports(scripted):
+    with pytest.raises(ConfigurationError) as info:
+        await complete("hi", model="nowhere:model")
+    message = str(info.value)
+    assert "'nowhere'" in message
+    assert "Installed transports: scripted" in message
+    assert "pip install gluellm-plugins-anyllm" in message
+
+
+async def test_model_without_provider_says_how_to_write_it(scripted):
+    with pytest.raises(ConfigurationError, match="'provider:model'"):
+        await complete("hi", model="gpt-4o")
+
+
+async def test_transport_is_built_once_and_closed_on_shutdown(plugin_manager, runtime):
+    built = []
+
+    class Closing(FunctionTransport):
+        closed = False
+
+        async def aclose(self) -> None:
+            self.closed = True
+
+    class Provider:
+        @hookimpl
+        def register_transports(self, register):
+            def factory():
+                built.append(Closing(lambda call: "ok"))
+                return built[-1]
+
+            register("closing", factory)
+
+    events = []
+
+    class Lifecycle:
+        @hookimpl
+        def shutdown(self, runtime):
+            async def later():
+                events.append("shutdown awaited")
+
+            return later()
+
+    plugin_manager.register(Provider())
+    plugin_manager.register(Lifecycle())
+    await complete("a", model="closing:m")
+    await complete("b", model="closing:m")
+    assert len(built) == 1
+    await runtime.aclose()
+    assert built[0].closed
+    assert events == ["shutdown awaited"]
+
+
+async def test_startup_runs_once_before_the_first_call(plugin_manager, scripted):
+    events = []
+
+    class Lifecycle:
+        @hookimpl
+        def startup(self, runtime):
+            events.append("startup")
+
+    plugin_manager.register(Lifecycle())
+    scripted.add("a", "b")
+    await asyncio.gather(complete("1", model=MODEL), complete("2", model=MODEL))
+    assert events == ["startup"]
