@@ -1,0 +1,243 @@
+"""Classify any-llm's (and the provider SDKs') exceptions into GlueLLM's hierarchy.
+
+any-llm's unified exceptions do most of the work; the HTTP status, when there is
+one, decides where it is unambiguous, because a status is what the provider really
+said while any-llm's class can come from a guess on the message text. Transport
+failures (timeouts, refused or dropped connections, cut streams) are recognised by
+walking the exception chain, whatever HTTP stack raised them.
+
+This module imports nothing from any-llm: classes are recognised by name, so a
+classification never triggers the SDK import.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Iterator
+
+from gluellm.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    ConfigurationError,
+    InvalidRequestError,
+    LLMError,
+    RateLimitError,
+    TokenLimitError,
+)
+
+# Anthropic reports an over-long prompt as a plain 400 invalid_request_error, and other
+# providers word it their own way; these phrases all mean "the context window is full".
+_TOKEN_LIMIT = re.compile(
+    r"prompt is too long|context[_ ]length|context window|maximum context|"
+    r"too many tokens|token limit|reduce the length",
+    re.IGNORECASE,
+)
+
+# Class names, anywhere in an exception's MRO, that mean the request or the response
+# never completed on the wire. Names rather than classes so that httpx, httpx2,
+# aiohttp and every provider SDK are covered without importing any of them.
+_TIMEOUT_NAMES = frozenset(
+    {"APITimeoutError", "TimeoutException", "ServerTimeoutError", "SocketTimeoutError"}
+)
+_CONNECTION_NAMES = frozenset(
+    {
+        "APIConnectionError",
+        "TransportError",
+        "NetworkError",
+        "RemoteProtocolError",
+        "ClientConnectionError",
+        "ClientPayloadError",
+        "ServerDisconnectedError",
+        "IncompleteReadError",
+    }
+)
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """The error, what any-llm wrapped, and its causes; each once."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop(0)
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        original = getattr(current, "original_exception", None)
+        pending.extend(
+            [original if isinstance(original, BaseException) else None, current.__cause__]
+        )
+        if not current.__suppress_context__:
+            pending.append(current.__context__)
+
+
+def _mro_names(error: BaseException) -> set[str]:
+    return {cls.__name__ for cls in type(error).__mro__}
+
+
+def _transport_failure(error: BaseException) -> type[APIConnectionError] | None:
+    """APITimeoutError or APIConnectionError when the wire failed, else None.
+
+    The innermost recognised cause decides: the openai SDK's aiohttp adapter reports a
+    dropped connection as a connect *timeout*, while the aiohttp error under it says
+    what really happened.
+    """
+    found: type[APIConnectionError] | None = None
+    for link in _chain(error):
+        names = _mro_names(link)
+        if names & _TIMEOUT_NAMES or isinstance(link, TimeoutError):
+            found = APITimeoutError
+        elif names & _CONNECTION_NAMES or isinstance(link, ConnectionError | EOFError):
+            found = APIConnectionError
+    return found
+
+
+def _status_of(error: BaseException) -> int | None:
+    for name in ("status_code", "status"):
+        value = getattr(error, name, None)
+        if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
+            return value
+    response = getattr(error, "response", None)
+    for name in ("status_code", "status"):
+        value = getattr(response, name, None)
+        if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
+            return value
+    return None
+
+
+def _first_status(error: BaseException) -> int | None:
+    for link in _chain(error):
+        status = _status_of(link)
+        if status is not None:
+            return status
+    return None
+
+
+def _message(error: BaseException) -> str:
+    text = getattr(error, "message", None)
+    return text if isinstance(text, str) and text else str(error) or type(error).__name__
+
+
+def parse_retry_after(value: object) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: a number or an HTTP date."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return max(float(value), 0.0)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return max(float(value.strip()), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def _retry_after(error: BaseException) -> float | None:
+    for link in _chain(error):
+        seconds = parse_retry_after(getattr(link, "retry_after", None))
+        if seconds is not None:
+            return seconds
+        for holder in (link, getattr(link, "response", None)):
+            headers = getattr(holder, "headers", None)
+            get = getattr(headers, "get", None)
+            if callable(get):
+                seconds = parse_retry_after(get("retry-after") or get("Retry-After"))
+                if seconds is not None:
+                    return seconds
+    return None
+
+
+def classify(error: BaseException, provider: str, correlation_id: str) -> LLMError:
+    """The GlueLLM error a caller should see for ``error``; chain it with ``from error``.
+
+    Args:
+        error: What any-llm or the provider SDK raised.
+        provider: The provider name, for the message.
+        correlation_id: The call's correlation ID, for the message.
+
+    Returns:
+        A new `LLMError` (or ``error`` itself when it already is one).
+    """
+    if isinstance(error, LLMError):
+        return error
+    names = _mro_names(error)
+    detail = _message(error)
+    suffix = f" (provider {provider}, correlation ID {correlation_id})"
+    if "MissingApiKeyError" in names:
+        return AuthenticationError(f"{detail}{suffix}")
+    if "UnsupportedParameterError" in names:
+        return InvalidRequestError(f"{detail}{suffix}")
+    if isinstance(error, ImportError):
+        return ConfigurationError(f"{detail}{suffix}")
+
+    status = _first_status(error)
+    if status is None:
+        wire = _transport_failure(error)
+        if wire is not None:
+            return wire(f"{provider} could not be reached: {detail}{suffix}")
+    return _by_status_or_class(status, names, error, detail, provider, suffix)
+
+
+def _by_status_or_class(
+    status: int | None,
+    names: set[str],
+    error: BaseException,
+    detail: str,
+    provider: str,
+    suffix: str,
+) -> LLMError:
+    http = f" (HTTP {status})" if status is not None else ""
+    if status == 429 or (status is None and "RateLimitError" in names):
+        return RateLimitError(
+            f"{provider} rate limit hit{http}: {detail}{suffix}",
+            retry_after=_retry_after(error),
+        )
+    if status in (401, 403) or (status is None and "AuthenticationError" in names):
+        return AuthenticationError(
+            f"{provider} rejected the credentials{http}: {detail}{suffix}. Check the API key."
+        )
+    if "ContextLengthExceededError" in names or (
+        (status is None or 400 <= status < 500) and _TOKEN_LIMIT.search(detail)
+    ):
+        return TokenLimitError(
+            f"{provider}: the request exceeds the context window: {detail}{suffix}"
+        )
+    if status == 408:
+        return APITimeoutError(f"{provider} timed out the request{http}: {detail}{suffix}")
+    if status is not None and 400 <= status < 500:
+        return InvalidRequestError(f"{provider} rejected the request{http}: {detail}{suffix}")
+    if status is not None and status >= 500:
+        return APIConnectionError(f"{provider} failed{http}: {detail}{suffix}")
+    if names & {
+        "InvalidRequestError",
+        "ModelNotFoundError",
+        "ContentFilterError",
+        "InsufficientFundsError",
+    }:
+        return InvalidRequestError(f"{provider} rejected the request: {detail}{suffix}")
+    # ProviderError, gateway errors, and anything unrecognised: the provider side failed,
+    # so a retry may help.
+    return APIConnectionError(f"{provider} failed: {detail}{suffix}")
+
+
+def classify_stream_error(error: BaseException, provider: str, correlation_id: str) -> LLMError:
+    """Classify an error raised while a stream was being read.
+
+    The provider accepted the request, so whatever breaks now is the connection or the
+    provider side (a cut stream, a mid-stream ``overloaded_error``), unless the provider
+    said otherwise with a status; either way it is never replayed by the transport.
+    """
+    classified = classify(error, provider, correlation_id)
+    if isinstance(classified, RateLimitError | APIConnectionError | AuthenticationError):
+        return classified
+    if _first_status(error) is not None or isinstance(classified, TokenLimitError):
+        return classified
+    return APIConnectionError(
+        f"The {provider} stream broke: {_message(error)} (correlation ID {correlation_id})"
+    )
