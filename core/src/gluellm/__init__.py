@@ -21,10 +21,13 @@ if TYPE_CHECKING:
         LLMError,
         MaxToolIterationsError,
         RateLimitError,
+        StreamChunk,
         StructuredOutputError,
         TokenLimitError,
         ToolExecutionResult,
         complete,
+        stream_complete,
+        stream_structured_complete,
         structured_complete,
     )
     from gluellm.call import ModelCall, ModelResponse, ToolCallRequest, Transport, Usage
@@ -53,6 +56,7 @@ _EXPORTS = {
     "RateLimitError": "gluellm.api",
     "Role": "gluellm.models.conversation",
     "Runtime": "gluellm.runtime",
+    "StreamChunk": "gluellm.api",
     "StructuredOutputError": "gluellm.api",
     "SystemPrompt": "gluellm.models.prompt",
     "TokenLimitError": "gluellm.api",
@@ -64,6 +68,8 @@ _EXPORTS = {
     "complete": "gluellm.api",
     "create_plugin_manager": "gluellm.plugins",
     "get_runtime": "gluellm.runtime",
+    "stream_complete": "gluellm.api",
+    "stream_structured_complete": "gluellm.api",
     "structured_complete": "gluellm.api",
     "use_runtime": "gluellm.runtime",
 }

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
 import attrs
 from pydantic import BaseModel
 
-from gluellm.call import Message, ModelCall
-from gluellm.correlation import correlation_scope
+from gluellm.call import Message, ModelCall, new_correlation_id
+from gluellm.correlation import correlation_scope, get_correlation_id
 from gluellm.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -30,6 +31,8 @@ from gluellm.models.conversation import Conversation, Role
 from gluellm.models.prompt import SystemPrompt
 from gluellm.results import ToolExecutionResult, attach_run_metadata
 from gluellm.runtime import Runtime, get_runtime
+from gluellm.streaming import StreamChunk, stream_tool_loop
+from gluellm.structured_stream import stream_structured
 from gluellm.tool_loop import LoopOptions, run_tool_loop
 from gluellm.tools import Tool, as_tools
 
@@ -43,10 +46,13 @@ __all__ = [
     "LLMError",
     "MaxToolIterationsError",
     "RateLimitError",
+    "StreamChunk",
     "StructuredOutputError",
     "TokenLimitError",
     "ToolExecutionResult",
     "complete",
+    "stream_complete",
+    "stream_structured_complete",
     "structured_complete",
 ]
 
@@ -181,6 +187,24 @@ class GlueLLM:
         correlation_id: str | None,
         timeout: float | None,
     ) -> ToolExecutionResult:
+        run = self._prepare(user_message, response_format, execute_tools, timeout)
+        with correlation_scope(correlation_id) as scoped_id:
+            template = attrs.evolve(run.template, correlation_id=scoped_id)
+            result = await run_tool_loop(
+                template, run.system, run.history, run.options, run.runtime
+            )
+        # Remember the turn only once it succeeded, so a failed call can simply be retried.
+        self._conversation.extend_wire(run.history[run.remembered :])
+        return result
+
+    def _prepare(
+        self,
+        user_message: str,
+        response_format: type[BaseModel] | None,
+        execute_tools: bool,
+        timeout: float | None,
+    ) -> _PreparedRun:
+        """Everything one run needs; the history is a copy ending with ``user_message``."""
         runtime = self.runtime or get_runtime()
         settings = runtime.settings
         model = self.model or settings.default_model
@@ -212,12 +236,89 @@ class GlueLLM:
             structured_retries=settings.structured_output_max_retries,
         )
         system: list[Message] = [{"role": Role.SYSTEM.value, "content": system_text}]
-        with correlation_scope(correlation_id) as scoped_id:
-            template = attrs.evolve(template, correlation_id=scoped_id)
-            result = await run_tool_loop(template, system, history, options, runtime)
-        # Remember the turn only once it succeeded, so a failed call can simply be retried.
-        self._conversation.extend_wire(history[remembered:])
-        return result
+        return _PreparedRun(runtime, template, system, history, remembered, options)
+
+    async def stream_complete(
+        self,
+        user_message: str,
+        execute_tools: bool = True,
+        *,
+        correlation_id: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request limit, as in complete()
+    ) -> AsyncGenerator[StreamChunk, None]:
+        """Like `complete`, but yield the answer as it streams, tools included.
+
+        Content chunks arrive as the provider sends them, in every turn of the tool
+        loop; tool calls and their results arrive as ``tool_call`` / ``tool_result``
+        chunks; the last chunk has ``done`` set and carries the `ToolExecutionResult`
+        in ``result``. The conversation remembers the exchange only if the stream
+        reaches that last chunk.
+
+        To close the connection the moment you stop reading, read inside
+        ``contextlib.aclosing(...)``; after a plain ``break`` the event loop closes
+        the stream as soon as the generator is collected.
+
+        Raises:
+            LLMError: A classified provider error (a stream cut midway raises an
+                `APIConnectionError` and is not replayed), or the loop's own limits.
+        """
+        run = self._prepare(user_message, None, execute_tools, timeout)
+        async with contextlib.aclosing(self._stream(run, correlation_id)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def stream_structured_complete(
+        self,
+        user_message: str,
+        response_format: type[T],
+        execute_tools: bool = True,
+        *,
+        correlation_id: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-request limit, as in complete()
+    ) -> AsyncGenerator[T, None]:
+        """Like `structured_complete`, but yield partial instances as fields fill in.
+
+        Partial instances are built without validation: fields that have not arrived
+        are None (or their default), and ``model_fields_set`` names those that have.
+        The last instance is fully validated, re-asked like `structured_complete`'s,
+        and carries the run's metadata (``tool_calls_made``, ``tokens_used`` ...).
+
+        Raises:
+            StructuredOutputError: No answer validated within the allowed re-asks.
+        """
+        run = self._prepare(user_message, response_format, execute_tools, timeout)
+        async with (
+            contextlib.aclosing(self._stream(run, correlation_id)) as chunks,
+            contextlib.aclosing(stream_structured(chunks, response_format)) as instances,
+        ):
+            async for instance in instances:
+                yield instance
+
+    async def _stream(
+        self, run: _PreparedRun, correlation_id: str | None
+    ) -> AsyncGenerator[StreamChunk, None]:
+        # The correlation context variable is not held across yields (the reader's code
+        # runs between them); the loop scopes it around each request and tool run.
+        scoped_id = correlation_id or get_correlation_id() or new_correlation_id()
+        template = attrs.evolve(run.template, correlation_id=scoped_id)
+        loop = stream_tool_loop(template, run.system, run.history, run.options, run.runtime)
+        async with contextlib.aclosing(loop) as chunks:
+            async for chunk in chunks:
+                if chunk.done:
+                    # Commit before handing over the last chunk: a reader that stops
+                    # once it sees ``done`` must still find the exchange remembered.
+                    self._conversation.extend_wire(run.history[run.remembered :])
+                yield chunk
+
+
+@attrs.frozen
+class _PreparedRun:
+    runtime: Runtime
+    template: ModelCall
+    system: list[Message]
+    history: list[Message]
+    remembered: int
+    options: LoopOptions
 
 
 async def complete(
@@ -265,3 +366,56 @@ async def structured_complete(
     return await client.structured_complete(
         user_message, response_format, execute_tools, correlation_id=correlation_id
     )
+
+
+async def stream_complete(
+    user_message: str,
+    model: str | None = None,
+    system_prompt: str | None = None,
+    tools: Sequence[ToolSpec] | None = None,
+    execute_tools: bool = True,
+    max_tool_iterations: int | None = None,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout: float | None = None,  # noqa: ASYNC109 - a per-request limit, as in complete()
+    api_keys: Sequence[APIKeyConfig] | None = None,
+    correlation_id: str | None = None,
+) -> AsyncGenerator[StreamChunk, None]:
+    """One-off streamed completion with the tool loop; see `GlueLLM.stream_complete`."""
+    client = GlueLLM(
+        model, system_prompt, tools, max_tool_iterations,
+        api_key=api_key, base_url=base_url, timeout=timeout, api_keys=api_keys,
+    )
+    stream = client.stream_complete(user_message, execute_tools, correlation_id=correlation_id)
+    async with contextlib.aclosing(stream) as chunks:
+        async for chunk in chunks:
+            yield chunk
+
+
+async def stream_structured_complete(
+    user_message: str,
+    response_format: type[T],
+    model: str | None = None,
+    system_prompt: str | None = None,
+    tools: Sequence[ToolSpec] | None = None,
+    execute_tools: bool = True,
+    max_tool_iterations: int | None = None,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout: float | None = None,  # noqa: ASYNC109 - a per-request limit, as in complete()
+    api_keys: Sequence[APIKeyConfig] | None = None,
+    correlation_id: str | None = None,
+) -> AsyncGenerator[T, None]:
+    """One-off streamed structured completion; see `GlueLLM.stream_structured_complete`."""
+    client = GlueLLM(
+        model, system_prompt, tools, max_tool_iterations,
+        api_key=api_key, base_url=base_url, timeout=timeout, api_keys=api_keys,
+    )
+    stream = client.stream_structured_complete(
+        user_message, response_format, execute_tools, correlation_id=correlation_id
+    )
+    async with contextlib.aclosing(stream) as instances:
+        async for instance in instances:
+            yield instance

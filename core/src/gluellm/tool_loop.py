@@ -2,19 +2,23 @@
 
 Also validates structured output and re-asks with the validation error, a bounded
 number of times.
+
+The decisions made after each model turn live in `LoopState`, shared by this
+non-streaming loop and the streaming one (`gluellm.streaming`), so both follow the
+same rules: the same ``max_tool_iterations`` limit, the same history, the same re-ask.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 import pydantic
 
-from gluellm.call import Message, ModelCall, ModelResponse, Usage
+from gluellm.call import Message, ModelCall, ModelResponse, ToolCallRequest, Usage
 from gluellm.errors import LLMError, MaxToolIterationsError, StructuredOutputError
 from gluellm.pipeline import run_call
 from gluellm.plugins import call_each
@@ -37,19 +41,95 @@ class LoopOptions:
 
 
 @attrs.define
-class _Run:
-    """What a run has gathered so far."""
+class LoopState:
+    """One run of the loop: what it has gathered and what it decides after each turn.
 
+    Args:
+        template: The call to make each turn; its messages are replaced every turn.
+        system: Messages that lead every request (the system prompt).
+        history: The conversation so far, ending with the new user message; every new
+            message of the run is appended to it.
+        options: Tools and limits.
+    """
+
+    template: ModelCall
+    system: list[Message]
+    history: list[Message]
+    options: LoopOptions
     executions: list[ToolExecution] = attrs.field(factory=list)
     usage: Usage | None = None
     last: ModelResponse | None = None
+    tool_rounds: int = 0
+    validation_failures: int = 0
 
-    def add(self, response: ModelResponse) -> None:
-        self.last = response
-        if response.usage is not None:
-            self.usage = response.usage if self.usage is None else self.usage + response.usage
+    def next_call(self) -> ModelCall:
+        """The call for the next turn: the template with the whole conversation."""
+        return attrs.evolve(self.template, messages=[*self.system, *self.history])
+
+    def after_turn(self, call: ModelCall, response: ModelResponse) -> ToolExecutionResult | None:
+        """Record a finished turn and decide what comes next.
+
+        Returns:
+            The run's result when it is over. None when it goes on: with
+            ``response.tool_calls`` the caller runs them (and `record`s each execution)
+            before the next turn; without, the model was re-asked for valid output.
+
+        Raises:
+            MaxToolIterationsError: The model still wanted tools after the limit.
+            StructuredOutputError: The answer never validated against ``response_format``.
+            LLMError: Tools were requested, not executed, and structured output was asked for.
+        """
+        self._add(response)
+        if response.tool_calls:
+            if not self.options.execute_tools:
+                return self._pending(call, response)
+            if self.tool_rounds >= self.options.max_tool_iterations:
+                raise MaxToolIterationsError(
+                    f"The model still asked for tools after {self.tool_rounds} rounds "
+                    f"(max_tool_iterations={self.options.max_tool_iterations}). Raise "
+                    "max_tool_iterations, or check that the tools' results answer the request.",
+                    result=self.result(call, response.content or ""),
+                )
+            self.tool_rounds += 1
+            self.history.append(
+                {
+                    "role": "assistant",
+                    "content": response.content,
+                    "tool_calls": [request.as_message_part() for request in response.tool_calls],
+                }
+            )
+            return None
+        content = response.content or ""
+        self.history.append({"role": "assistant", "content": content})
+        response_format = self.options.response_format
+        if response_format is None:
+            return self.result(call, content)
+        try:
+            parsed = response_format.model_validate_json(strip_fence(content))
+        except pydantic.ValidationError as error:
+            self.validation_failures += 1
+            if self.validation_failures > self.options.structured_retries:
+                raise StructuredOutputError(
+                    f"The answer did not validate against {response_format.__name__} "
+                    f"after {self.validation_failures} attempts: {_summarize(error)}. The last "
+                    "raw output is in .raw_output; raise GLUELLM_STRUCTURED_OUTPUT_MAX_RETRIES "
+                    "or simplify the model.",
+                    raw_output=content,
+                    validation_error=str(error),
+                    attempts=self.validation_failures,
+                ) from error
+            self.history.append({"role": "user", "content": _reask(response_format, error)})
+            return None
+        return self.result(call, content, structured_output=parsed)
+
+    def record(self, executions: Iterable[ToolExecution]) -> None:
+        """Add tool executions (in the order the model asked for them) to the run."""
+        for execution in executions:
+            self.executions.append(execution)
+            self.history.append(execution.as_message())
 
     def result(self, call: ModelCall, final_response: str, **extra: Any) -> ToolExecutionResult:
+        """The run's summary so far."""
         return ToolExecutionResult(
             final_response=final_response,
             tool_calls_made=len(self.executions),
@@ -60,6 +140,28 @@ class _Run:
             correlation_id=call.correlation_id,
             **extra,
         )
+
+    def _add(self, response: ModelResponse) -> None:
+        self.last = response
+        if response.usage is not None:
+            self.usage = response.usage if self.usage is None else self.usage + response.usage
+
+    def _pending(self, call: ModelCall, response: ModelResponse) -> ToolExecutionResult:
+        if self.options.response_format is not None:
+            raise LLMError(
+                "The model asked for tools but execute_tools=False, so no structured answer "
+                f"was produced. Requested: {', '.join(r.name for r in response.tool_calls)}."
+            )
+        pending = []
+        for request in response.tool_calls:
+            try:
+                arguments: Any = pydantic.TypeAdapter(dict[str, Any]).validate_json(
+                    request.arguments
+                )
+            except pydantic.ValidationError:
+                arguments = request.arguments
+            pending.append({"id": request.id, "tool_name": request.name, "arguments": arguments})
+        return self.result(call, response.content or "", pending_tool_calls=pending)
 
 
 async def run_tool_loop(
@@ -82,91 +184,37 @@ async def run_tool_loop(
         MaxToolIterationsError: The model still wanted tools after the limit.
         StructuredOutputError: The answer never validated against ``response_format``.
     """
-    run = _Run()
-    tool_rounds = validation_failures = 0
+    state = LoopState(template, system, history, options)
     while True:
-        call = attrs.evolve(template, messages=[*system, *history])
+        call = state.next_call()
         response = await run_call(call, runtime)
-        run.add(response)
+        result = state.after_turn(call, response)
+        if result is not None:
+            return result
         if response.tool_calls:
-            if not options.execute_tools:
-                return _pending(run, call, response, options)
-            if tool_rounds >= options.max_tool_iterations:
-                raise MaxToolIterationsError(
-                    f"The model still asked for tools after {tool_rounds} rounds "
-                    f"(max_tool_iterations={options.max_tool_iterations}). Raise "
-                    "max_tool_iterations, or check that the tools' results answer the request.",
-                    result=run.result(call, response.content or ""),
-                )
-            tool_rounds += 1
-            history.append(
-                {
-                    "role": "assistant",
-                    "content": response.content,
-                    "tool_calls": [request.as_message_part() for request in response.tool_calls],
-                }
-            )
-            for execution in await _execute_all(response, options, call, runtime):
-                run.executions.append(execution)
-                history.append(execution.as_message())
-            continue
-        content = response.content or ""
-        history.append({"role": "assistant", "content": content})
-        if options.response_format is None:
-            return run.result(call, content)
-        try:
-            parsed = options.response_format.model_validate_json(_strip_fence(content))
-        except pydantic.ValidationError as error:
-            validation_failures += 1
-            if validation_failures > options.structured_retries:
-                raise StructuredOutputError(
-                    f"The answer did not validate against {options.response_format.__name__} "
-                    f"after {validation_failures} attempts: {_summarize(error)}. The last raw "
-                    "output is in .raw_output; raise GLUELLM_STRUCTURED_OUTPUT_MAX_RETRIES or "
-                    "simplify the model.",
-                    raw_output=content,
-                    validation_error=str(error),
-                    attempts=validation_failures,
-                ) from error
-            history.append({"role": "user", "content": _reask(options.response_format, error)})
-            continue
-        return run.result(call, content, structured_output=parsed)
+            state.record(await execute_all(response.tool_calls, options, call, runtime))
 
 
-async def _execute_all(
-    response: ModelResponse, options: LoopOptions, call: ModelCall, runtime: Runtime
+async def execute_all(
+    requests: Sequence[ToolCallRequest], options: LoopOptions, call: ModelCall, runtime: Runtime
 ) -> list[ToolExecution]:
+    """Run one turn's tool calls concurrently and tell ``on_tool_call`` observers."""
     executions = await asyncio.gather(
-        *(
-            execute_tool_call(request, options.tools, call.correlation_id)
-            for request in response.tool_calls
-        )
+        *(execute_tool_call(request, options.tools, call.correlation_id) for request in requests)
     )
-    if runtime.plugin_manager.hook.on_tool_call.get_hookimpls():
-        for execution in executions:
-            call_each(runtime.plugin_manager, "on_tool_call", execution=execution)
+    notify_tool_calls(executions, runtime)
     return executions
 
 
-def _pending(
-    run: _Run, call: ModelCall, response: ModelResponse, options: LoopOptions
-) -> ToolExecutionResult:
-    if options.response_format is not None:
-        raise LLMError(
-            "The model asked for tools but execute_tools=False, so no structured answer "
-            f"was produced. Requested: {', '.join(r.name for r in response.tool_calls)}."
-        )
-    pending = []
-    for request in response.tool_calls:
-        try:
-            arguments: Any = pydantic.TypeAdapter(dict[str, Any]).validate_json(request.arguments)
-        except pydantic.ValidationError:
-            arguments = request.arguments
-        pending.append({"id": request.id, "tool_name": request.name, "arguments": arguments})
-    return run.result(call, response.content or "", pending_tool_calls=pending)
+def notify_tool_calls(executions: Iterable[ToolExecution], runtime: Runtime) -> None:
+    """Tell ``on_tool_call`` observers about finished executions; their errors are logged."""
+    if runtime.plugin_manager.hook.on_tool_call.get_hookimpls():
+        for execution in executions:
+            call_each(runtime.plugin_manager, "on_tool_call", execution=execution)
 
 
-def _strip_fence(text: str) -> str:
+def strip_fence(text: str) -> str:
+    """The answer without surrounding whitespace and Markdown code fence, if any."""
     text = text.strip()
     match = _FENCE.match(text)
     return match.group(1) if match else text

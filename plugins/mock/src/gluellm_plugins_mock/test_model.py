@@ -2,7 +2,8 @@
 
 On a user message with tools offered it calls every tool once with schema-valid
 arguments; after tool results it summarizes them; asked for structured output it
-returns JSON that validates against the schema. Usage is counted in words.
+returns JSON that validates against the schema. Usage is counted in words. Asked to
+stream, it streams the same answer word by word, tool calls as fragments, usage last.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gluellm.call import Message, ModelCall, ModelResponse, ToolCallRequest, Usage
+from gluellm.testing import streamed
 
 from gluellm_plugins_mock.schema_values import value_for_schema
 
@@ -42,13 +44,14 @@ class TestModelTransport:
             response = ModelResponse(content=self._text(messages))
         completion = len((response.content or "").split()) + len(response.tool_calls)
         prompt = _words(messages)
-        return ModelResponse(
+        answer = ModelResponse(
             content=response.content,
             tool_calls=response.tool_calls,
             usage=Usage(prompt, completion, prompt + completion),
             finish_reason="tool_calls" if response.tool_calls else "stop",
             model=call.model_name,
         )
+        return streamed(answer) if call.stream else answer
 
     async def aclose(self) -> None:
         """Nothing to release."""
