@@ -91,7 +91,10 @@ def test_complete_command_runs_a_completion():
         def register_transports(self, register):
             from gluellm.testing import FunctionTransport
 
-            register("echo", lambda: FunctionTransport(lambda call: f"echo: {call.messages[-1]['content']}"))
+            register(
+                "echo",
+                lambda: FunctionTransport(lambda call: f"echo: {call.messages[-1]['content']}"),
+            )
 
     manager = create_plugin_manager(load_entrypoints=False)
     manager.register(Echo(), name="echo")

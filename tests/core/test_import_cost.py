@@ -29,11 +29,15 @@ def test_import_gluellm_imports_no_provider_sdk():
 def test_import_gluellm_stays_light():
     proc = subprocess.run(
         [sys.executable, "-c", "import gluellm, sys; print(len(sys.modules))"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     baseline = subprocess.run(
         [sys.executable, "-c", "import sys; print(len(sys.modules))"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     # pluggy and the lazy exports only: pydantic and friends load on first use.
     assert int(proc.stdout) - int(baseline.stdout) < 60

@@ -40,9 +40,14 @@ def test_direct_message_creation():
 
 
 def test_system_prompt_wraps_instructions_and_tools_in_xml():
-    text = SystemPrompt(content="You are a helpful assistant.").to_formatted_string(tools=[get_weather])
+    text = SystemPrompt(content="You are a helpful assistant.").to_formatted_string(
+        tools=[get_weather]
+    )
     assert text.startswith("<system_prompt>")
-    assert "<system_instructions>\n        You are a helpful assistant.\n    </system_instructions>" in text
+    assert (
+        "<system_instructions>\n        You are a helpful assistant.\n    </system_instructions>"
+        in text
+    )
     assert "<name>get_weather</name>" in text
     assert "<description>Get weather for a location.</description>" in text
     assert "<tools>" not in SystemPrompt(content="x").to_formatted_string()

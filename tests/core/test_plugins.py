@@ -58,9 +58,7 @@ def test_broken_plugin_is_named_listed_and_skipped(plugin_dist):
 def test_strict_mode_makes_a_broken_plugin_fatal(plugin_dist):
     plugin_dist({"broken": BROKEN})
     with pytest.raises(PluginError, match="broken"):
-        create_plugin_manager(
-            env={"GLUELLM_LOAD_PLUGINS": "broken", "GLUELLM_STRICT_PLUGINS": "1"}
-        )
+        create_plugin_manager(env={"GLUELLM_LOAD_PLUGINS": "broken", "GLUELLM_STRICT_PLUGINS": "1"})
 
 
 def test_unknown_hook_name_fails_with_did_you_mean(plugin_dist):

@@ -22,7 +22,9 @@ class PersonInfo(BaseModel):
 
 async def test_returns_the_validated_instance(scripted):
     scripted.add('{"name": "John Smith", "age": 35, "city": "Seattle"}')
-    person = await structured_complete("Extract: John Smith, 35, Seattle", response_format=PersonInfo, model=MODEL)
+    person = await structured_complete(
+        "Extract: John Smith, 35, Seattle", response_format=PersonInfo, model=MODEL
+    )
     assert person == PersonInfo(name="John Smith", age=35, city="Seattle")
     assert scripted.calls[0].response_format is PersonInfo
 
@@ -38,7 +40,9 @@ async def test_reasks_with_the_validation_error_and_succeeds(scripted):
     assert reask["role"] == "user"
     assert "age: Input should be a valid integer" in reask["content"]
     assert "city: Field required" in reask["content"]
-    assert scripted.calls[1].messages[-2]["content"] == '{"name": "John Smith", "age": "thirty-five"}'
+    assert (
+        scripted.calls[1].messages[-2]["content"] == '{"name": "John Smith", "age": "thirty-five"}'
+    )
 
 
 async def test_when_reasks_run_out_the_error_carries_the_last_raw_output(scripted, monkeypatch):

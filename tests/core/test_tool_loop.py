@@ -40,7 +40,11 @@ async def test_tool_loop_runs_tools_and_returns_the_final_answer(scripted):
     assert result.tokens_used == {"prompt": 30, "completion": 12, "total": 42}
     second = scripted.calls[1].messages
     assert second[-2]["tool_calls"][0]["function"]["name"] == "get_weather"
-    assert second[-1] == {"role": "tool", "tool_call_id": "c1", "content": "Weather in Tokyo: 22°C, sunny"}
+    assert second[-1] == {
+        "role": "tool",
+        "tool_call_id": "c1",
+        "content": "Weather in Tokyo: 22°C, sunny",
+    }
     assert scripted.calls[0].tools[0]["function"]["name"] == "get_weather"
     assert "<name>get_weather</name>" in scripted.calls[0].messages[0]["content"]
 
@@ -66,7 +70,9 @@ async def test_errors_reach_the_model_and_the_loop_goes_on(scripted):
     assert result.tool_calls_made == 4
     errors = [entry["error"] for entry in result.tool_execution_history]
     assert errors == [True, True, True, False]
-    tool_messages = {m["tool_call_id"]: m["content"] for m in scripted.calls[1].messages if m["role"] == "tool"}
+    tool_messages = {
+        m["tool_call_id"]: m["content"] for m in scripted.calls[1].messages if m["role"] == "tool"
+    }
     assert "RuntimeError: tool crashed" in tool_messages["a"]
     assert "unknown tool 'teleport'" in tool_messages["b"]
     assert "not valid JSON" in tool_messages["c"]

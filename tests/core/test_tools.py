@@ -51,7 +51,9 @@ def test_nested_models_are_in_the_schema_and_coerced():
 
 async def test_arguments_are_validated_and_coerced():
     tools = as_tools([distance], {})
-    request = ToolCallRequest("c1", "distance", '{"a": {"x": "0", "y": 0}, "b": {"x": 3, "y": "4"}}')
+    request = ToolCallRequest(
+        "c1", "distance", '{"a": {"x": "0", "y": 0}, "b": {"x": 3, "y": "4"}}'
+    )
     execution = await execute_tool_call(request, tools)
     assert (execution.error, execution.result) == (False, "5.0")
 
@@ -81,7 +83,9 @@ async def test_a_raising_tool_becomes_an_error_record():
         """Always fails."""
         raise ValueError(f"cannot handle {n}")
 
-    execution = await execute_tool_call(ToolCallRequest("c1", "explode", '{"n": 3}'), as_tools([explode], {}))
+    execution = await execute_tool_call(
+        ToolCallRequest("c1", "explode", '{"n": 3}'), as_tools([explode], {})
+    )
     assert execution.error
     assert execution.result == "Error: 'explode' raised ValueError: cannot handle 3"
     assert execution.arguments == {"n": 3}
@@ -92,7 +96,9 @@ async def test_non_string_results_are_sent_as_json():
         """Look a key up."""
         return {"key": key, "values": [1, 2]}
 
-    execution = await execute_tool_call(ToolCallRequest("c1", "lookup", '{"key": "k"}'), as_tools([lookup], {}))
+    execution = await execute_tool_call(
+        ToolCallRequest("c1", "lookup", '{"key": "k"}'), as_tools([lookup], {})
+    )
     assert execution.result == '{"key":"k","values":[1,2]}'
 
 
@@ -112,3 +118,27 @@ def test_duplicate_and_unknown_registered_names_are_rejected():
         as_tools([get_weather, get_weather], {})
     with pytest.raises(ValueError, match="No registered tool named 'search'"):
         as_tools(["search"], {})
+
+
+async def test_pydantic_field_defaults_are_fields():
+    def book(nights: int = Field(ge=1, description="How many nights"), city: str = "Oslo") -> str:
+        """Book.
+
+        Args:
+            city: Where to stay.
+        """
+        return f"{nights} in {city}"
+
+    tool = Tool.from_function(book)
+    props = tool.parameters["properties"]
+    assert props["nights"] == {
+        "description": "How many nights",
+        "minimum": 1,
+        "title": "Nights",
+        "type": "integer",
+    }
+    assert props["city"]["description"] == "Where to stay."
+    assert tool.parameters["required"] == ["nights"]
+    ok = await execute_tool_call(ToolCallRequest("c", "book", '{"nights": 2}'), {"book": tool})
+    bad = await execute_tool_call(ToolCallRequest("c", "book", '{"nights": 0}'), {"book": tool})
+    assert (ok.result, bad.error) == ("2 in Oslo", True)

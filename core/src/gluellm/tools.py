@@ -10,6 +10,7 @@ raising function) becomes a tool error the model reads, never a crash of the cal
 from __future__ import annotations
 
 import asyncio
+import copy
 import inspect
 import json
 import time
@@ -20,6 +21,7 @@ from typing import Any
 import attrs
 import docstring_parser
 import pydantic
+from pydantic.fields import FieldInfo
 from pydantic_core import to_json
 
 from gluellm.call import ToolCallRequest
@@ -72,8 +74,12 @@ class Tool:
                     f"Tool {tool_name!r} takes *{param.name}: tools need named parameters "
                     "so the model knows what to send."
                 )
-            default = ... if param.default is param.empty else param.default
-            field = pydantic.Field(default=default, description=arg_docs.get(param.name))
+            if isinstance(param.default, FieldInfo):  # `x: int = Field(ge=1)`, pydantic style
+                field = copy.copy(param.default)  # never mutate the caller's signature
+                field.description = field.description or arg_docs.get(param.name)
+            else:
+                default = ... if param.default is param.empty else param.default
+                field = pydantic.Field(default=default, description=arg_docs.get(param.name))
             fields[param.name] = (hints.get(param.name, Any), field)
         model = pydantic.create_model(
             f"{tool_name}_arguments",
