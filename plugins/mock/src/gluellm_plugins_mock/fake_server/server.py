@@ -1,0 +1,435 @@
+"""The fake provider server: an aiohttp server on loopback that speaks OpenAI and Anthropic.
+
+It uses aiohttp's low-level `web.Server` with a dict of routes instead of an
+`Application`: no router or middleware work per request, since it doubles as the
+benchmark target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import itertools
+import json
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator
+from types import TracebackType
+from typing import Any, TypeAlias
+
+from aiohttp import web
+
+from gluellm_plugins_mock.fake_server import anthropic_wire, openai_wire
+from gluellm_plugins_mock.fake_server.defaults import LONG_TEXT, default_reply, estimate_usage
+from gluellm_plugins_mock.fake_server.errors import anthropic_error, openai_error
+from gluellm_plugins_mock.fake_server.steps import (
+    CutStreamFault,
+    DelayFault,
+    DropConnectionFault,
+    FakeReply,
+    RecordedRequest,
+    StatusFault,
+    Step,
+)
+
+Responder: TypeAlias = Callable[[RecordedRequest], "Step | Awaitable[Step]"]
+"""A function of the request that gives the step to play (None: the default answer)."""
+_Route: TypeAlias = Callable[[web.BaseRequest, RecordedRequest], Awaitable[web.StreamResponse]]
+
+_request_ids = itertools.count(1)
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
+_SHUTDOWN_TIMEOUT = 0.5  # open streams and scripted delays must not hold up a test's teardown
+
+
+class FakeProviderServer:
+    """A scriptable OpenAI- and Anthropic-compatible HTTP server on 127.0.0.1.
+
+    Use ``async with server:`` in async code or ``with server.running_in_thread():`` in
+    sync code. Script answers with `enqueue` or `responder`; read what arrived in
+    `requests`.
+
+    Args:
+        latency: Seconds added before every response.
+        stream_chunk_delay: Seconds between SSE frames of a streamed answer.
+        host: Address to bind; loopback by default.
+        port: Port to bind; 0 picks a free one.
+        embedding_dimension: Vector length of embeddings when the request does not say.
+        record_requests: Keep every request in `requests` (turn off for long benchmarks).
+    """
+
+    def __init__(
+        self,
+        latency: float = 0.0,
+        stream_chunk_delay: float = 0.0,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        embedding_dimension: int = 16,
+        record_requests: bool = True,
+    ) -> None:
+        self.latency = latency
+        self.stream_chunk_delay = stream_chunk_delay
+        self.host = host
+        self.embedding_dimension = embedding_dimension
+        self.record_requests = record_requests
+        self.responder: Responder | None = None
+        self.requests: list[RecordedRequest] = []
+        self.disconnects = 0
+        self.errors: list[BaseException] = []
+        self._queue: deque[Step] = deque()
+        self._port = port
+        self._runner: web.ServerRunner | None = None
+        self._stopping = False
+        self._routes: dict[tuple[str, str], _Route] = {}
+        for prefix in ("/v1", ""):
+            self._routes[("POST", f"{prefix}/chat/completions")] = self._openai_chat
+            self._routes[("POST", f"{prefix}/messages")] = self._anthropic_messages
+            self._routes[("POST", f"{prefix}/messages/count_tokens")] = self._count_tokens
+            self._routes[("POST", f"{prefix}/embeddings")] = self._embeddings
+            self._routes[("GET", f"{prefix}/models")] = self._models
+
+    # -- addresses ---------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The bound port (once started)."""
+        if self._runner is None:
+            raise RuntimeError("The fake provider server is not running; start it first.")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def openai_base_url(self) -> str:
+        """The base URL OpenAI clients take (``OPENAI_BASE_URL``): ``url + "/v1"``."""
+        return f"{self.url}/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        """The base URL Anthropic clients take (``ANTHROPIC_BASE_URL``): the server URL."""
+        return self.url
+
+    # -- scripting and records ---------------------------------------------------------
+
+    def enqueue(self, *steps: Step) -> None:
+        """Queue steps; each chat request (OpenAI or Anthropic) consumes the next one."""
+        self._queue.extend(steps)
+
+    @property
+    def pending(self) -> int:
+        """Steps queued and not consumed yet."""
+        return len(self._queue)
+
+    @property
+    def chat_requests(self) -> list[RecordedRequest]:
+        """The recorded OpenAI chat and Anthropic messages requests."""
+        return [r for r in self.requests if r.is_chat]
+
+    def reset(self) -> None:
+        """Forget the queue, responder, records, counters and latency settings."""
+        self._queue.clear()
+        self.responder = None
+        self.requests.clear()
+        self.errors.clear()
+        self.disconnects = 0
+        self.latency = 0.0
+        self.stream_chunk_delay = 0.0
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind and start serving in the running event loop."""
+        if self._runner is not None:
+            raise RuntimeError("The fake provider server is already running.")
+        self._stopping = False
+        server = web.Server(self._handle, handler_cancellation=True, access_log=None)
+        runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=_SHUTDOWN_TIMEOUT)
+        await runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self._port))
+            sock.listen(1024)  # benchmarks open hundreds of connections at once
+            site = web.SockSite(runner, sock)
+            await site.start()
+        except BaseException:
+            sock.close()
+            await runner.cleanup()
+            raise
+        self._port = sock.getsockname()[1]
+        self._runner = runner
+
+    async def stop(self) -> None:
+        """Stop serving and close every connection."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            self._stopping = True
+            await runner.cleanup()
+
+    async def __aenter__(self) -> FakeProviderServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @contextlib.contextmanager
+    def running_in_thread(self) -> Iterator[FakeProviderServer]:
+        """Run the server on its own event loop in a daemon thread while the block runs."""
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as error:  # handed to the starting thread
+                failure.append(error)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(self.stop())
+                loop.close()
+
+        thread = threading.Thread(target=serve, name="gluellm-fake-provider", daemon=True)
+        thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+        try:
+            yield self
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=10)
+
+    # -- request handling --------------------------------------------------------------
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        received = time.monotonic()
+        raw = await request.read() if request.body_exists else b""
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path,
+            headers=request.headers,
+            json=parsed,
+            received_at=received,
+            query=request.query,
+        )
+        if self.record_requests:
+            self.requests.append(record)
+        route = self._routes.get((request.method, request.path))
+        try:
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
+            if route is not None:
+                return await route(request, record)
+            if request.method == "GET" and request.path.startswith(("/v1/models/", "/models/")):
+                name = request.path.rsplit("/", 1)[-1]
+                return self._json(openai_wire.model(name), {"x-request-id": _request_id()})
+            fault = StatusFault(404, message=f"Unknown endpoint: {request.method} {request.path}")
+            return self._error(record, fault)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                self.disconnects += 1
+            raise
+
+    async def _next_step(self, record: RecordedRequest) -> Step:
+        try:
+            return self._queue.popleft()
+        except IndexError:
+            pass
+        if self.responder is None:
+            return None
+        step = self.responder(record)
+        if inspect.isawaitable(step):
+            step = await step
+        return step
+
+    async def _play(self, request: web.BaseRequest, record: RecordedRequest) -> web.StreamResponse:
+        """Answer a chat request with the next scripted step or the default answer."""
+        try:
+            step = await self._next_step(record)
+            while isinstance(step, DelayFault):
+                await asyncio.sleep(step.seconds)
+                step = step.then
+            if isinstance(step, StatusFault):
+                return self._error(record, step)
+            if isinstance(step, DropConnectionFault):
+                return _drop(request)
+            cut_after = step.after_chunks if isinstance(step, CutStreamFault) else None
+            if isinstance(step, CutStreamFault):
+                step = step.then if step.then is not None else LONG_TEXT
+            reply = self._as_reply(step, record)
+        except Exception as error:  # a broken script is the test's bug: say so in the answer
+            self.errors.append(error)
+            message = f"FakeProviderServer could not play its script: {error!r}"
+            return self._error(record, StatusFault(500, message=message))
+        if record.api == "anthropic":
+            return await self._anthropic_reply(request, record, reply, cut_after)
+        return await self._openai_reply(request, record, reply, cut_after)
+
+    @staticmethod
+    def _as_reply(step: Step, record: RecordedRequest) -> FakeReply:
+        if step is None:
+            return default_reply(record)
+        if isinstance(step, str):
+            return FakeReply(content=step)
+        if isinstance(step, FakeReply):
+            return step
+        raise TypeError(f"a step must be a FakeReply, Fault, str or None, not {step!r}")
+
+    async def _openai_chat(
+        self, request: web.BaseRequest, record: RecordedRequest
+    ) -> web.StreamResponse:
+        return await self._play(request, record)
+
+    _anthropic_messages = _openai_chat
+
+    async def _openai_reply(
+        self,
+        request: web.BaseRequest,
+        record: RecordedRequest,
+        reply: FakeReply,
+        cut_after: int | None,
+    ) -> web.StreamResponse:
+        model = record.model or "gpt-4o-mini"
+        usage = estimate_usage(record, reply)
+        headers = {"x-request-id": _request_id()}
+        if record.stream:
+            options = record.body.get("stream_options")
+            include_usage = isinstance(options, dict) and options.get("include_usage") is True
+            frames = openai_wire.chat_chunks(reply, model, usage, include_usage=include_usage)
+            return await self._stream(request, frames, headers, cut_after)
+        body = openai_wire.chat_completion(reply, model, usage)
+        return await self._json_or_cut(request, body, headers, cut_after)
+
+    async def _anthropic_reply(
+        self,
+        request: web.BaseRequest,
+        record: RecordedRequest,
+        reply: FakeReply,
+        cut_after: int | None,
+    ) -> web.StreamResponse:
+        model = record.model or "claude-sonnet-4-5"
+        usage = estimate_usage(record, reply)
+        headers = {"request-id": _request_id()}
+        if record.stream:
+            frames = anthropic_wire.message_events(reply, model, usage)
+            return await self._stream(request, frames, headers, cut_after)
+        body = anthropic_wire.message(reply, model, usage)
+        return await self._json_or_cut(request, body, headers, cut_after)
+
+    async def _count_tokens(
+        self, request: web.BaseRequest, record: RecordedRequest
+    ) -> web.StreamResponse:
+        prompt, _ = estimate_usage(record, FakeReply(content=""))
+        return self._json({"input_tokens": prompt}, {"request-id": _request_id()})
+
+    async def _embeddings(
+        self, request: web.BaseRequest, record: RecordedRequest
+    ) -> web.StreamResponse:
+        body = openai_wire.embeddings(record.body, self.embedding_dimension)
+        return self._json(body, {"x-request-id": _request_id()})
+
+    async def _models(
+        self, request: web.BaseRequest, record: RecordedRequest
+    ) -> web.StreamResponse:
+        if "anthropic-version" in record.headers:
+            return self._json(anthropic_wire.model_list(), {"request-id": _request_id()})
+        return self._json(openai_wire.model_list(), {"x-request-id": _request_id()})
+
+    # -- responses ---------------------------------------------------------------------
+
+    @staticmethod
+    def _json(body: Any, headers: dict[str, str], status: int = 200) -> web.Response:
+        return web.Response(
+            body=_dumps(body).encode(),
+            status=status,
+            headers=headers,
+            content_type="application/json",
+        )
+
+    def _error(self, record: RecordedRequest, fault: StatusFault) -> web.Response:
+        make = anthropic_error if record.api == "anthropic" else openai_error
+        body, headers = make(fault, _request_id())
+        return self._json(body, headers, fault.http_status)
+
+    async def _json_or_cut(
+        self,
+        request: web.BaseRequest,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        cut_after: int | None,
+    ) -> web.StreamResponse:
+        if cut_after is None:
+            return self._json(body, headers)
+        # Promise the whole body, send half of it, hang up: an incomplete read for the client.
+        data = _dumps(body).encode()
+        response = web.StreamResponse(headers=headers)
+        response.content_type = "application/json"
+        response.content_length = len(data)
+        await response.prepare(request)
+        await response.write(data[: len(data) // 2])
+        return _drop(request, response)
+
+    async def _stream(
+        self,
+        request: web.BaseRequest,
+        frames: list[bytes],
+        headers: dict[str, str],
+        cut_after: int | None,
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(headers={**_SSE_HEADERS, **headers})
+        await response.prepare(request)
+        if cut_after is not None:
+            frames = frames[:cut_after]
+        delay = self.stream_chunk_delay
+        try:
+            if delay > 0:
+                for index, frame in enumerate(frames):
+                    if index:
+                        await asyncio.sleep(delay)
+                    await response.write(frame)
+            else:
+                await response.write(b"".join(frames))
+            if cut_after is not None:
+                return _drop(request, response)
+            await response.write_eof()
+        except ConnectionResetError:  # the client went away mid-stream
+            self.disconnects += 1
+        return response
+
+
+def _request_id() -> str:
+    return f"req_fake{next(_request_ids)}"
+
+
+def _drop(
+    request: web.BaseRequest, response: web.StreamResponse | None = None
+) -> web.StreamResponse:
+    """Close the connection; aiohttp then fails quietly to send ``response``."""
+    transport = request.transport
+    if transport is not None:
+        transport.close()
+    return response if response is not None else web.Response()
