@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from gluellm import hookimpl
 from gluellm.api import complete
 from gluellm.call import ModelCall
@@ -115,9 +114,11 @@ async def test_each_attempt_is_bounded_by_the_timeout(runtime):
         await asyncio.sleep(5)
         return reply("late")
 
-    with override_transport(FunctionTransport(slow)):
-        with pytest.raises(APITimeoutError, match="did not answer within 0.05 s"):
-            await complete("hi", model="any:model", timeout=0.05)
+    with (
+        override_transport(FunctionTransport(slow)),
+        pytest.raises(APITimeoutError, match=r"did not answer within 0\.05 s"),
+    ):
+        await complete("hi", model="any:model", timeout=0.05)
 
 
 async def test_unknown_provider_lists_installed_transports(scripted):
