@@ -1,4 +1,4 @@
-"""Core commands: ``plugins``, ``complete`` and ``demo``."""
+"""Core commands: ``plugins``, ``complete``, ``test-streaming`` and ``demo``."""
 
 from __future__ import annotations
 
@@ -74,6 +74,48 @@ def register_core_commands(app: typer.Typer, manager: PluginManager) -> None:
             typer.echo(asyncio.run(run()))
         except LLMError as error:
             typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(1) from error
+
+    @app.command("test-streaming")
+    def test_streaming(
+        message: Annotated[
+            str, typer.Option("--message", "-m", help="The user message.")
+        ] = "Tell me a short story about a robot learning to paint.",
+        model: Annotated[
+            str | None,
+            typer.Option("--model", help="provider:model; default: configured or test model"),
+        ] = None,
+    ) -> None:
+        """Stream a completion, printing tokens as they arrive."""
+        from gluellm.cli.demo import choose_model
+        from gluellm.errors import LLMError
+        from gluellm.runtime import Runtime, use_runtime
+
+        async def run() -> None:
+            from gluellm.api import stream_complete
+
+            runtime = Runtime(manager)
+            chosen = choose_model(
+                model, runtime.settings.default_model, runtime.transport_providers()
+            )
+            chunks = 0
+            with use_runtime(runtime):
+                try:
+                    async for chunk in stream_complete(message, model=chosen):
+                        if chunk.kind == "content":
+                            chunks += 1
+                            # echo flushes every write, so each token shows as it arrives.
+                            typer.echo(chunk.content, nl=False)
+                        elif chunk.done and chunk.result is not None:
+                            tokens = (chunk.result.tokens_used or {}).get("total", "n/a")
+                            typer.echo(f"\n\n[{chosen}: {chunks} chunks, {tokens} tokens]")
+                finally:
+                    await runtime.aclose()
+
+        try:
+            asyncio.run(run())
+        except LLMError as error:
+            typer.echo(f"\nerror: {error}", err=True)
             raise typer.Exit(1) from error
 
     @app.command("demo")
