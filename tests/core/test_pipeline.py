@@ -185,3 +185,27 @@ async def test_startup_runs_once_before_the_first_call(plugin_manager, scripted)
     scripted.add("a", "b")
     await asyncio.gather(complete("1", model=MODEL), complete("2", model=MODEL))
     assert events == ["startup"]
+
+
+async def test_plugins_see_the_runtime_a_client_was_given():
+    from gluellm.api import GlueLLM
+    from gluellm.plugins import create_plugin_manager
+    from gluellm.runtime import Runtime, get_runtime
+
+    from .conftest import ScriptedProvider
+
+    seen = []
+
+    class LooksUpRuntime:
+        @hookimpl
+        def get_retrier(self, call):
+            seen.append(get_runtime())
+
+    manager = create_plugin_manager(load_entrypoints=False)
+    provider = ScriptedProvider()
+    manager.register(provider)
+    manager.register(LooksUpRuntime())
+    provider.transport.add("ok")
+    own = Runtime(manager)
+    await GlueLLM(model=MODEL, runtime=own).complete("hi")
+    assert seen == [own]

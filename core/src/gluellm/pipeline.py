@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
 
 from gluellm.call import CallHandler, CallMiddleware, ModelCall, ModelResponse
 from gluellm.errors import APITimeoutError
 from gluellm.plugins import call_each
-
-if TYPE_CHECKING:
-    from gluellm.runtime import Runtime
+from gluellm.runtime import Runtime, get_runtime, use_runtime
 
 
 def _layer(middleware: CallMiddleware, inner: CallHandler) -> CallHandler:
@@ -67,6 +64,11 @@ async def run_call(call: ModelCall, runtime: Runtime) -> ModelResponse:
     """Send one model call through the pipeline and notify ``on_call_end`` observers."""
     if not runtime.started:
         await runtime.startup()
+    if get_runtime() is not runtime:
+        # A client given runtime= directly: plugins that look the runtime up (settings,
+        # observers) must see this one, not the default.
+        with use_runtime(runtime):
+            return await run_call(call, runtime)
     handler = build_handler(call, runtime)
     observed = bool(runtime.plugin_manager.hook.on_call_end.get_hookimpls())
     started = time.perf_counter()
