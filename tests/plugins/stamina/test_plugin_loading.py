@@ -34,13 +34,9 @@ def test_loading_plugins_does_not_import_stamina():
 
 
 @pytest.mark.usefixtures("no_backoff")
-@pytest.mark.xfail(
-    strict=True,
-    reason="core gap: get_retrier(call) is not told the runtime running the call, so a "
-    "client given runtime= without use_runtime() gets the default runtime's settings and "
-    "on_retry observers",
-)
 async def test_a_client_with_its_own_runtime_uses_its_settings_and_observers():
+    # The retrier looks the runtime up with get_runtime(); the pipeline scopes a client's
+    # runtime= for the call, so that finds the client's settings and observers.
     manager = create_plugin_manager(load_entrypoints=False)
     from gluellm_plugins_stamina import plugin
 
