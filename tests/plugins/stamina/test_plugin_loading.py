@@ -50,3 +50,34 @@ async def test_a_client_with_its_own_runtime_uses_its_settings_and_observers():
         await GlueLLM(MODEL, runtime=runtime).complete("hi")
     assert len(provider.transport.calls) == 2
     assert [attempt for attempt, _, _ in observer.retries] == [1]
+
+
+def test_retries_do_not_print_stamina_bare_log_lines_in_unconfigured_apps():
+    code = """
+import asyncio
+from loguru import logger
+from gluellm.api import complete
+from gluellm.config import Settings
+from gluellm.errors import APIConnectionError
+from gluellm.plugins import create_plugin_manager
+from gluellm.runtime import Runtime, override_transport, use_runtime
+from gluellm.testing import ScriptedTransport
+from gluellm_plugins_stamina import plugin
+
+logger.remove()
+manager = create_plugin_manager(load_entrypoints=False)
+manager.register(plugin, name="stamina")
+settings = Settings(_env_file=None, retry_min_wait=0, retry_max_wait=0, retry_multiplier=0)
+transport = ScriptedTransport(APIConnectionError("500"), "ok")
+
+async def main():
+    with use_runtime(Runtime(manager, settings=settings)), override_transport(transport):
+        print((await complete("hi", model="x:y")).final_response)
+    print(len(transport.calls))
+
+asyncio.run(main())
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ok", "2"]
+    assert "stamina.retry_scheduled" not in done.stderr

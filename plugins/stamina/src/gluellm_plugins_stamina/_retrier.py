@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import random
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,13 @@ if TYPE_CHECKING:
     from gluellm.call import CallHandler, ModelCall, ModelResponse
     from gluellm.config import Settings
     from gluellm.runtime import Runtime
+
+# stamina reports retries to the stdlib logger "stamina" too. In an app that never
+# configured logging, Python's last-resort handler would print a bare
+# "stamina.retry_scheduled" line to stderr for each of our retries, next to our own
+# loguru message. A NullHandler (the standard library-author courtesy) silences only
+# that fallback; apps that configure logging still receive stamina's records.
+logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 RETRY_AFTER_CAP_S = 60.0
 """Longest Retry-After honoured by waiting when ``retry_max_wait`` is shorter."""
