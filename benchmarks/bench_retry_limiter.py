@@ -96,7 +96,7 @@ async def bench_retry(rounds: int, calls: int) -> float:
     added = with_retry - base
     print(
         f"retry (stamina): pipeline {base:,.0f} ns/call without, {with_retry:,.0f} ns/call "
-        f"with -> +{added:,.0f} ns/call ({added / 1000:.1f} µs)"
+        f"with -> +{added:,.0f} ns/call ({added / 1000:.1f} µs, ratio {with_retry / base:.2f}x)"
     )
     return added
 
