@@ -101,12 +101,74 @@ async def bench_retry(rounds: int, calls: int) -> float:
     return added
 
 
+# --- rate limiter (aiolimiter plugin) ---------------------------------------------
+
+# Limits so high that no call ever waits: what remains is the limiter's bookkeeping
+# (hook call, settings read, per-loop limiter lookup, taking a permit).
+_NEVER_WAITS = 1_000_000_000
+
+
+def _limiter_runtime(*plugins: tuple[str, object]) -> Runtime:
+    manager: PluginManager = create_plugin_manager(load_entrypoints=False)
+    for name, plugin in plugins:
+        manager.register(plugin, name=name)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        retry_max_attempts=3,
+        rate_limit_enabled=True,
+        rate_limit_requests_per_minute=_NEVER_WAITS,
+        rate_limit_burst=_NEVER_WAITS,
+    )
+    return Runtime(manager, settings=settings)
+
+
+async def bench_rate_limiter(rounds: int, calls: int) -> float:
+    """Print and return the rate limiter's added ns per call (in-memory backend, no waits)."""
+    from gluellm_plugins_aiolimiter import plugin as aiolimiter_plugin
+
+    base, limited = await compare(
+        _limiter_runtime,
+        lambda: _limiter_runtime(("aiolimiter", aiolimiter_plugin)),
+        rounds=rounds,
+        calls=calls,
+    )
+    added = limited - base
+    print(
+        f"rate limiter (aiolimiter): pipeline {base:,.0f} ns/call without, {limited:,.0f} "
+        f"ns/call with -> +{added:,.0f} ns/call ({added / 1000:.1f} µs, "
+        f"ratio {limited / base:.2f}x)"
+    )
+    return added
+
+
+async def bench_retry_and_rate_limiter(rounds: int, calls: int) -> float:
+    """Print and return what retry and rate limiter add together, against neither plugin."""
+    from gluellm_plugins_aiolimiter import plugin as aiolimiter_plugin
+    from gluellm_plugins_stamina import plugin as stamina_plugin
+
+    base, both = await compare(
+        _limiter_runtime,
+        lambda: _limiter_runtime(("stamina", stamina_plugin), ("aiolimiter", aiolimiter_plugin)),
+        rounds=rounds,
+        calls=calls,
+    )
+    added = both - base
+    print(
+        f"retry + rate limiter: pipeline {base:,.0f} ns/call without, {both:,.0f} ns/call "
+        f"with -> +{added:,.0f} ns/call ({added / 1000:.1f} µs, ratio {both / base:.2f}x)"
+    )
+    return added
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=41)
     parser.add_argument("--calls", type=int, default=2000)
     args = parser.parse_args()
-    total = await bench_retry(args.rounds, args.calls)
+    await bench_retry(args.rounds, args.calls)
+    await bench_rate_limiter(args.rounds, args.calls)
+    # The budget is for both layers together, measured together in the same run.
+    total = await bench_retry_and_rate_limiter(args.rounds, args.calls)
     verdict = "within" if total <= BUDGET_NS else "OVER"
     print(f"total added: {total / 1000:.1f} µs/call, {verdict} the {BUDGET_NS // 1000} µs budget")
 

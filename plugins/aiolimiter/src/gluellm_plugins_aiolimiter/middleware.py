@@ -35,7 +35,7 @@ from gluellm.errors import AuthenticationError, RateLimitError
 from gluellm.models.batch import APIKeyConfig
 from loguru import logger
 
-from gluellm_plugins_aiolimiter.limits import Limit, PerLoop, PermitBackend
+from gluellm_plugins_aiolimiter.limits import Limit, PerLoop, PermitBackend, local_backend
 
 if TYPE_CHECKING:
     from gluellm.config import Settings
@@ -68,6 +68,11 @@ def build_rate_limiter(
         return await send(call)
 
     return limited
+
+
+def local_rate_limiter(call: ModelCall, settings: Settings) -> CallMiddleware | None:
+    """`build_rate_limiter` with this process's in-memory permits."""
+    return build_rate_limiter(call, settings, local_backend())
 
 
 _provider_limits: dict[tuple[str, int, int], Limit] = {}

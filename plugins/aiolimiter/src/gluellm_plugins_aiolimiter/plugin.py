@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from gluellm import hookimpl
 from gluellm.call import CallMiddleware, ModelCall
+from gluellm.runtime import get_runtime
+
+if TYPE_CHECKING:
+    from gluellm.config import Settings
 
 _warned_backend = False
+
+
+@functools.cache
+def _builder() -> Callable[[ModelCall, Settings], CallMiddleware | None]:
+    # Imported on the first call (aiolimiter stays out of `import gluellm`), then cached:
+    # an import statement on every call would cost more than the limiter itself.
+    from gluellm_plugins_aiolimiter.middleware import local_rate_limiter
+
+    return local_rate_limiter
 
 
 @hookimpl
@@ -15,15 +32,12 @@ def get_rate_limiter(call: ModelCall) -> CallMiddleware | None:
     The Redis plugin answers first (``tryfirst``) when ``GLUELLM_RATE_LIMIT_BACKEND`` is
     ``redis``, so reaching here with that setting means the Redis plugin is missing.
     """
-    from gluellm.runtime import get_runtime
-
-    from gluellm_plugins_aiolimiter.limits import local_backend
-    from gluellm_plugins_aiolimiter.middleware import build_rate_limiter
-
-    settings = get_runtime().settings
-    if settings.rate_limit_backend == "redis" and settings.rate_limit_enabled:
+    settings = get_runtime().settings  # read per call, so reload_settings() applies
+    if not settings.rate_limit_enabled:
+        return None
+    if settings.rate_limit_backend == "redis":
         _warn_no_redis_plugin()
-    return build_rate_limiter(call, settings, local_backend())
+    return _builder()(call, settings)
 
 
 def _warn_no_redis_plugin() -> None:

@@ -25,7 +25,9 @@ import uuid
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from gluellm.call import CallMiddleware, ModelCall
 from gluellm_plugins_aiolimiter.limits import Limit, LocalBackend, PerLoop, local_backend
+from gluellm_plugins_aiolimiter.middleware import build_rate_limiter
 from loguru import logger
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -34,6 +36,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 if TYPE_CHECKING:
+    from gluellm.config import Settings
     from redis.commands.core import AsyncScript
 
 KEY_PREFIX = "gluellm:ratelimit:"
@@ -206,6 +209,11 @@ def redis_backend(url: str) -> RedisBackend:
         with _backends_lock:
             backend = _backends.setdefault(url, RedisBackend(url, local_backend()))
     return backend
+
+
+def redis_rate_limiter(call: ModelCall, settings: Settings) -> CallMiddleware | None:
+    """The aiolimiter plugin's layer (key pools included) with permits shared through Redis."""
+    return build_rate_limiter(call, settings, redis_backend(settings.rate_limit_redis_url))
 
 
 async def aclose_all() -> None:

@@ -9,21 +9,31 @@ aiolimiter plugin answers with in-memory permits.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+import functools
+import sys
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from gluellm import hookimpl
 from gluellm.call import CallMiddleware, ModelCall
+from gluellm.runtime import get_runtime
 
 if TYPE_CHECKING:
+    from gluellm.config import Settings
     from gluellm.runtime import Runtime
+
+
+@functools.cache
+def _builder() -> Callable[[ModelCall, Settings], CallMiddleware | None]:
+    # Imported on first use (redis-py stays out of `import gluellm`), then cached.
+    from gluellm_plugins_redis.backend import redis_rate_limiter
+
+    return redis_rate_limiter
 
 
 @hookimpl(tryfirst=True)
 def get_rate_limiter(call: ModelCall) -> CallMiddleware | None:
     """With the redis backend selected, limit each attempt through Redis."""
-    from gluellm.runtime import get_runtime
-
     settings = get_runtime().settings
     if settings.rate_limit_backend != "redis" or not settings.rate_limit_enabled:
         return None
@@ -37,8 +47,6 @@ def get_rate_limiter(call: ModelCall) -> CallMiddleware | None:
 @hookimpl
 def shutdown(runtime: Runtime) -> Awaitable[None] | None:
     """Close this event loop's Redis connections, if any were opened."""
-    import sys
-
     if "gluellm_plugins_redis.backend" not in sys.modules:
         return None  # never used: nothing to close, and no reason to import redis
     from gluellm_plugins_redis.backend import aclose_all
