@@ -15,7 +15,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from gluellm.errors import AuthenticationError
+from gluellm.errors import AuthenticationError, ConfigurationError
 
 from gluellm_plugins_anyllm.http_stack import HttpStack, openai_http_client
 from gluellm_plugins_anyllm.providers import (
@@ -123,6 +123,14 @@ def missing_key_error(provider: str, traits: ProviderTraits) -> AuthenticationEr
     )
 
 
+def missing_sdk_error(provider: str, error: ImportError) -> ConfigurationError:
+    """The error for a provider whose SDK is not installed, naming what to install."""
+    return ConfigurationError(
+        f"The {provider!r} provider needs its SDK, which is not installed ({error}). "
+        f"Install it with: pip install 'any-llm-sdk[{provider}]'"
+    )
+
+
 _Key = tuple[str, str | None, str | None]
 
 
@@ -174,6 +182,8 @@ class ClientPool:
             return self._build(traits, api_key, base_url, kwargs)
         except MissingApiKeyError as error:
             raise missing_key_error(self.provider, traits) from error
+        except ImportError as error:
+            raise missing_sdk_error(self.provider, error) from error
         except UnsupportedParameterError as error:
             # A provider whose SDK has no retry count (despite its flag): build it anyway.
             if getattr(error, "parameter_name", None) != "max_retries":

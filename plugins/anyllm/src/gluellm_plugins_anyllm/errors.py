@@ -78,20 +78,22 @@ def _mro_names(error: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(error).__mro__}
 
 
-def _transport_failure(error: BaseException) -> type[APIConnectionError] | None:
-    """APITimeoutError or APIConnectionError when the wire failed, else None.
+def _transport_failure(
+    error: BaseException,
+) -> tuple[type[APIConnectionError], BaseException] | None:
+    """(APITimeoutError or APIConnectionError, the deciding cause) when the wire failed.
 
     The innermost recognised cause decides: the openai SDK's aiohttp adapter reports a
     dropped connection as a connect *timeout*, while the aiohttp error under it says
     what really happened.
     """
-    found: type[APIConnectionError] | None = None
+    found: tuple[type[APIConnectionError], BaseException] | None = None
     for link in _chain(error):
         names = _mro_names(link)
         if names & _TIMEOUT_NAMES or isinstance(link, TimeoutError):
-            found = APITimeoutError
+            found = (APITimeoutError, link)
         elif names & _CONNECTION_NAMES or isinstance(link, ConnectionError | EOFError):
-            found = APIConnectionError
+            found = (APIConnectionError, link)
     return found
 
 
@@ -118,7 +120,18 @@ def _first_status(error: BaseException) -> int | None:
 
 def _message(error: BaseException) -> str:
     text = getattr(error, "message", None)
-    return text if isinstance(text, str) and text else str(error) or type(error).__name__
+    text = text if isinstance(text, str) and text else str(error)
+    return text or type(error).__name__
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with ``secret`` masked to its first four characters.
+
+    Some providers (and test servers) echo the rejected key in the error body.
+    """
+    if not secret or len(secret) < 8 or secret not in text:
+        return text
+    return text.replace(secret, f"{secret[:4]}…redacted")
 
 
 def parse_retry_after(value: object) -> float | None:
@@ -153,13 +166,16 @@ def _retry_after(error: BaseException) -> float | None:
     return None
 
 
-def classify(error: BaseException, provider: str, correlation_id: str) -> LLMError:
+def classify(
+    error: BaseException, provider: str, correlation_id: str, secret: str | None = None
+) -> LLMError:
     """The GlueLLM error a caller should see for ``error``; chain it with ``from error``.
 
     Args:
         error: What any-llm or the provider SDK raised.
         provider: The provider name, for the message.
         correlation_id: The call's correlation ID, for the message.
+        secret: The API key used, masked wherever the message repeats it.
 
     Returns:
         A new `LLMError` (or ``error`` itself when it already is one).
@@ -167,7 +183,7 @@ def classify(error: BaseException, provider: str, correlation_id: str) -> LLMErr
     if isinstance(error, LLMError):
         return error
     names = _mro_names(error)
-    detail = _message(error)
+    detail = redact(_message(error), secret)
     suffix = f" (provider {provider}, correlation ID {correlation_id})"
     if "MissingApiKeyError" in names:
         return AuthenticationError(f"{detail}{suffix}")
@@ -180,7 +196,10 @@ def classify(error: BaseException, provider: str, correlation_id: str) -> LLMErr
     if status is None:
         wire = _transport_failure(error)
         if wire is not None:
-            return wire(f"{provider} could not be reached: {detail}{suffix}")
+            kind, cause = wire
+            what = "timed out" if kind is APITimeoutError else "connection failed"
+            reason = _message(cause) if cause is not error else detail
+            return kind(f"{provider} {what}: {type(cause).__name__}: {reason}{suffix}")
     return _by_status_or_class(status, names, error, detail, provider, suffix)
 
 
@@ -226,14 +245,16 @@ def _by_status_or_class(
     return APIConnectionError(f"{provider} failed: {detail}{suffix}")
 
 
-def classify_stream_error(error: BaseException, provider: str, correlation_id: str) -> LLMError:
+def classify_stream_error(
+    error: BaseException, provider: str, correlation_id: str, secret: str | None = None
+) -> LLMError:
     """Classify an error raised while a stream was being read.
 
     The provider accepted the request, so whatever breaks now is the connection or the
     provider side (a cut stream, a mid-stream ``overloaded_error``), unless the provider
     said otherwise with a status; either way it is never replayed by the transport.
     """
-    classified = classify(error, provider, correlation_id)
+    classified = classify(error, provider, correlation_id, secret)
     if isinstance(classified, RateLimitError | APIConnectionError | AuthenticationError):
         return classified
     if _first_status(error) is not None or isinstance(classified, TokenLimitError):

@@ -11,6 +11,7 @@ from gluellm_plugins_anyllm.clients import (
     ClientPool,
     ProviderTraits,
     load_any_llm,
+    missing_sdk_error,
     provider_traits,
     resolve_base,
     resolve_key,
@@ -44,7 +45,10 @@ class AnyLLMTransport:
     async def _provider_traits(self) -> ProviderTraits:
         if self._traits is None:
             await load_any_llm()
-            self._traits = provider_traits(self.provider)
+            try:
+                self._traits = provider_traits(self.provider)
+            except ImportError as error:
+                raise missing_sdk_error(self.provider, error) from error
         return self._traits
 
     async def complete(self, call: ModelCall) -> ModelResponse:
@@ -61,7 +65,7 @@ class AnyLLMTransport:
         except LLMError:
             raise
         except Exception as error:
-            raise classify(error, self.provider, call.correlation_id) from error
+            raise classify(error, self.provider, call.correlation_id, api_key) from error
         kwargs = request_kwargs(call, traits)
         messages: list[Any] = list(call.messages)
         try:
@@ -70,7 +74,7 @@ class AnyLLMTransport:
                 stream = await open_stream(result, self.provider, call.correlation_id)
                 return ModelResponse(stream=stream)
         except Exception as error:
-            raise classify(error, self.provider, call.correlation_id) from error
+            raise classify(error, self.provider, call.correlation_id, api_key) from error
         return to_model_response(result)
 
     async def aclose(self) -> None:
