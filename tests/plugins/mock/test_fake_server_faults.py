@@ -289,3 +289,53 @@ async def test_an_invalid_step_is_reported_as_a_500(oai, fake_provider):
 
     with pytest.raises(openai.InternalServerError, match="a step must be"):
         await ask_openai(oai)
+
+
+async def test_stream_error_reports_the_providers_error_inside_an_openai_stream(oai, fake_provider):
+    fake_provider.enqueue(
+        Fault.stream_error(after_chunks=2, status=500, message="engine fell over")
+    )
+    received: list[str] = []
+
+    async def read() -> None:
+        async for chunk in await ask_openai(oai, stream=True):
+            received.append(chunk.choices[0].delta.content or "")
+
+    with pytest.raises(openai.APIError, match="engine fell over"):
+        await read()
+    assert "".join(received) == "Echo:"
+
+
+async def test_stream_error_sends_anthropics_error_event(claude, fake_provider):
+    fake_provider.enqueue(Fault.stream_error(after_chunks=4, status=529, then="alpha beta"))
+    texts: list[str] = []
+
+    async def read() -> None:
+        async with claude.messages.stream(model="m", max_tokens=10, messages=USER) as stream:
+            async for text in stream.text_stream:
+                texts.append(text)
+
+    with pytest.raises(anthropic.APIStatusError) as caught:
+        await read()
+    assert caught.value.body["error"]["type"] == "overloaded_error"
+    assert texts == ["alpha"]
+
+
+async def test_stream_error_on_a_plain_request_is_the_http_error(oai, fake_provider):
+    fake_provider.enqueue(Fault.stream_error(status=503))
+
+    with pytest.raises(openai.InternalServerError):
+        await ask_openai(oai)
+
+
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/messages"])
+async def test_a_body_that_is_not_json_is_rejected_without_using_the_script(fake_provider, path):
+    fake_provider.enqueue("kept for later")
+
+    async with httpx.AsyncClient() as http:
+        response = await http.post(f"{fake_provider.url}{path}", content=b"{not json")
+
+    assert response.status_code == 400
+    assert "could not parse the JSON body" in response.text
+    assert fake_provider.pending == 1
+    assert fake_provider.requests[0].json is None

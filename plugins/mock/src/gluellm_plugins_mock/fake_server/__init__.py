@@ -24,6 +24,7 @@ from gluellm_plugins_mock.fake_server.steps import (
     RecordedRequest,
     StatusFault,
     Step,
+    StreamErrorFault,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "Responder",
     "StatusFault",
     "Step",
+    "StreamErrorFault",
 ]

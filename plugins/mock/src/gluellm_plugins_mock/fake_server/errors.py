@@ -7,6 +7,7 @@ Anthropic answers ``{"type": "error", "error": {"type", "message"}, "request_id"
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from gluellm_plugins_mock.fake_server.steps import StatusFault
@@ -116,3 +117,16 @@ def anthropic_error(fault: StatusFault, request_id: str) -> tuple[dict[str, Any]
         headers["anthropic-ratelimit-requests-limit"] = "50"
         headers["anthropic-ratelimit-requests-remaining"] = "0"
     return body, headers
+
+
+def openai_stream_error(fault: StatusFault) -> bytes:
+    """The SSE frame OpenAI sends when a stream fails after it started."""
+    body, _ = openai_error(fault, "")
+    return f"data: {json.dumps(body)}\n\n".encode()
+
+
+def anthropic_stream_error(fault: StatusFault) -> bytes:
+    """The ``error`` event Anthropic sends when a stream fails after it started."""
+    body, _ = anthropic_error(fault, "")
+    del body["request_id"]  # in-stream errors carry only type and error
+    return f"event: error\ndata: {json.dumps(body)}\n\n".encode()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import itertools
 import json
 import socket
 import threading
@@ -18,30 +17,24 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 from aiohttp import web
 
 from gluellm_plugins_mock.fake_server import anthropic_wire, openai_wire
-from gluellm_plugins_mock.fake_server.defaults import LONG_TEXT, default_reply, estimate_usage
-from gluellm_plugins_mock.fake_server.errors import anthropic_error, openai_error
-from gluellm_plugins_mock.fake_server.steps import (
-    CutStreamFault,
-    DelayFault,
-    DropConnectionFault,
-    FakeReply,
-    RecordedRequest,
-    StatusFault,
-    Step,
+from gluellm_plugins_mock.fake_server.defaults import estimate_usage
+from gluellm_plugins_mock.fake_server.playback import (
+    error_response,
+    json_response,
+    play,
+    request_id,
 )
+from gluellm_plugins_mock.fake_server.steps import FakeReply, RecordedRequest, StatusFault, Step
 
 Responder: TypeAlias = Callable[[RecordedRequest], "Step | Awaitable[Step]"]
 """A function of the request that gives the step to play (None: the default answer)."""
 _Route: TypeAlias = Callable[[web.BaseRequest, RecordedRequest], Awaitable[web.StreamResponse]]
 
-_request_ids = itertools.count(1)
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
-_SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
 _SHUTDOWN_TIMEOUT = 0.5  # open streams and scripted delays must not hold up a test's teardown
 
 
@@ -86,8 +79,8 @@ class FakeProviderServer:
         self._stopping = False
         self._routes: dict[tuple[str, str], _Route] = {}
         for prefix in ("/v1", ""):
-            self._routes[("POST", f"{prefix}/chat/completions")] = self._openai_chat
-            self._routes[("POST", f"{prefix}/messages")] = self._anthropic_messages
+            self._routes[("POST", f"{prefix}/chat/completions")] = self._chat
+            self._routes[("POST", f"{prefix}/messages")] = self._chat
             self._routes[("POST", f"{prefix}/messages/count_tokens")] = self._count_tokens
             self._routes[("POST", f"{prefix}/embeddings")] = self._embeddings
             self._routes[("GET", f"{prefix}/models")] = self._models
@@ -246,15 +239,16 @@ class FakeProviderServer:
                 return await route(request, record)
             if request.method == "GET" and request.path.startswith(("/v1/models/", "/models/")):
                 name = request.path.rsplit("/", 1)[-1]
-                return self._json(openai_wire.model(name), {"x-request-id": _request_id()})
+                return json_response(openai_wire.model(name), {"x-request-id": request_id()})
             fault = StatusFault(404, message=f"Unknown endpoint: {request.method} {request.path}")
-            return self._error(record, fault)
+            return error_response(record, fault)
         except asyncio.CancelledError:
             if not self._stopping:
                 self.disconnects += 1
             raise
 
     async def _next_step(self, record: RecordedRequest) -> Step:
+        """The queued step, else the responder's, else None (the default answer)."""
         try:
             return self._queue.popleft()
         except IndexError:
@@ -266,170 +260,24 @@ class FakeProviderServer:
             step = await step
         return step
 
-    async def _play(self, request: web.BaseRequest, record: RecordedRequest) -> web.StreamResponse:
-        """Answer a chat request with the next scripted step or the default answer."""
-        try:
-            step = await self._next_step(record)
-            while isinstance(step, DelayFault):
-                await asyncio.sleep(step.seconds)
-                step = step.then
-            if isinstance(step, StatusFault):
-                return self._error(record, step)
-            if isinstance(step, DropConnectionFault):
-                return _drop(request)
-            cut_after = step.after_chunks if isinstance(step, CutStreamFault) else None
-            if isinstance(step, CutStreamFault):
-                step = step.then if step.then is not None else LONG_TEXT
-            reply = self._as_reply(step, record)
-        except Exception as error:  # a broken script is the test's bug: say so in the answer
-            self.errors.append(error)
-            message = f"FakeProviderServer could not play its script: {error!r}"
-            return self._error(record, StatusFault(500, message=message))
-        if record.api == "anthropic":
-            return await self._anthropic_reply(request, record, reply, cut_after)
-        return await self._openai_reply(request, record, reply, cut_after)
-
-    @staticmethod
-    def _as_reply(step: Step, record: RecordedRequest) -> FakeReply:
-        if step is None:
-            return default_reply(record)
-        if isinstance(step, str):
-            return FakeReply(content=step)
-        if isinstance(step, FakeReply):
-            return step
-        raise TypeError(f"a step must be a FakeReply, Fault, str or None, not {step!r}")
-
-    async def _openai_chat(
-        self, request: web.BaseRequest, record: RecordedRequest
-    ) -> web.StreamResponse:
-        return await self._play(request, record)
-
-    _anthropic_messages = _openai_chat
-
-    async def _openai_reply(
-        self,
-        request: web.BaseRequest,
-        record: RecordedRequest,
-        reply: FakeReply,
-        cut_after: int | None,
-    ) -> web.StreamResponse:
-        model = record.model or "gpt-4o-mini"
-        usage = estimate_usage(record, reply)
-        headers = {"x-request-id": _request_id()}
-        if record.stream:
-            options = record.body.get("stream_options")
-            include_usage = isinstance(options, dict) and options.get("include_usage") is True
-            frames = openai_wire.chat_chunks(reply, model, usage, include_usage=include_usage)
-            return await self._stream(request, frames, headers, cut_after)
-        body = openai_wire.chat_completion(reply, model, usage)
-        return await self._json_or_cut(request, body, headers, cut_after)
-
-    async def _anthropic_reply(
-        self,
-        request: web.BaseRequest,
-        record: RecordedRequest,
-        reply: FakeReply,
-        cut_after: int | None,
-    ) -> web.StreamResponse:
-        model = record.model or "claude-sonnet-4-5"
-        usage = estimate_usage(record, reply)
-        headers = {"request-id": _request_id()}
-        if record.stream:
-            frames = anthropic_wire.message_events(reply, model, usage)
-            return await self._stream(request, frames, headers, cut_after)
-        body = anthropic_wire.message(reply, model, usage)
-        return await self._json_or_cut(request, body, headers, cut_after)
+    async def _chat(self, request: web.BaseRequest, record: RecordedRequest) -> web.StreamResponse:
+        return await play(self, request, record)
 
     async def _count_tokens(
         self, request: web.BaseRequest, record: RecordedRequest
     ) -> web.StreamResponse:
         prompt, _ = estimate_usage(record, FakeReply(content=""))
-        return self._json({"input_tokens": prompt}, {"request-id": _request_id()})
+        return json_response({"input_tokens": prompt}, {"request-id": request_id()})
 
     async def _embeddings(
         self, request: web.BaseRequest, record: RecordedRequest
     ) -> web.StreamResponse:
         body = openai_wire.embeddings(record.body, self.embedding_dimension)
-        return self._json(body, {"x-request-id": _request_id()})
+        return json_response(body, {"x-request-id": request_id()})
 
     async def _models(
         self, request: web.BaseRequest, record: RecordedRequest
     ) -> web.StreamResponse:
         if "anthropic-version" in record.headers:
-            return self._json(anthropic_wire.model_list(), {"request-id": _request_id()})
-        return self._json(openai_wire.model_list(), {"x-request-id": _request_id()})
-
-    # -- responses ---------------------------------------------------------------------
-
-    @staticmethod
-    def _json(body: Any, headers: dict[str, str], status: int = 200) -> web.Response:
-        return web.Response(
-            body=_dumps(body).encode(),
-            status=status,
-            headers=headers,
-            content_type="application/json",
-        )
-
-    def _error(self, record: RecordedRequest, fault: StatusFault) -> web.Response:
-        make = anthropic_error if record.api == "anthropic" else openai_error
-        body, headers = make(fault, _request_id())
-        return self._json(body, headers, fault.http_status)
-
-    async def _json_or_cut(
-        self,
-        request: web.BaseRequest,
-        body: dict[str, Any],
-        headers: dict[str, str],
-        cut_after: int | None,
-    ) -> web.StreamResponse:
-        if cut_after is None:
-            return self._json(body, headers)
-        # Promise the whole body, send half of it, hang up: an incomplete read for the client.
-        data = _dumps(body).encode()
-        response = web.StreamResponse(headers=headers)
-        response.content_type = "application/json"
-        response.content_length = len(data)
-        await response.prepare(request)
-        await response.write(data[: len(data) // 2])
-        return _drop(request, response)
-
-    async def _stream(
-        self,
-        request: web.BaseRequest,
-        frames: list[bytes],
-        headers: dict[str, str],
-        cut_after: int | None,
-    ) -> web.StreamResponse:
-        response = web.StreamResponse(headers={**_SSE_HEADERS, **headers})
-        await response.prepare(request)
-        if cut_after is not None:
-            frames = frames[:cut_after]
-        delay = self.stream_chunk_delay
-        try:
-            if delay > 0:
-                for index, frame in enumerate(frames):
-                    if index:
-                        await asyncio.sleep(delay)
-                    await response.write(frame)
-            else:
-                await response.write(b"".join(frames))
-            if cut_after is not None:
-                return _drop(request, response)
-            await response.write_eof()
-        except ConnectionResetError:  # the client went away mid-stream
-            self.disconnects += 1
-        return response
-
-
-def _request_id() -> str:
-    return f"req_fake{next(_request_ids)}"
-
-
-def _drop(
-    request: web.BaseRequest, response: web.StreamResponse | None = None
-) -> web.StreamResponse:
-    """Close the connection; aiohttp then fails quietly to send ``response``."""
-    transport = request.transport
-    if transport is not None:
-        transport.close()
-    return response if response is not None else web.Response()
+            return json_response(anthropic_wire.model_list(), {"request-id": request_id()})
+        return json_response(openai_wire.model_list(), {"x-request-id": request_id()})

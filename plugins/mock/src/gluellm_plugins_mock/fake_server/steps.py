@@ -148,6 +148,19 @@ class Fault:
         """
         return CutStreamFault(after_chunks=after_chunks, then=then)
 
+    @staticmethod
+    def stream_error(
+        after_chunks: int = 3, status: int = 500, *, message: str | None = None, then: Step = None
+    ) -> StreamErrorFault:
+        """Send ``after_chunks`` SSE events of ``then``, then the provider's in-stream error.
+
+        OpenAI streams a ``data: {"error": ...}`` frame; Anthropic an ``error`` event (use
+        status 529 for its ``overloaded_error``). The connection then ends cleanly.
+        A non-streaming request gets the plain HTTP error instead.
+        """
+        fault = StatusFault(http_status=status, message=message)
+        return StreamErrorFault(after_chunks=after_chunks, error=fault, then=then)
+
 
 @dataclass(frozen=True, slots=True)
 class StatusFault(Fault):
@@ -184,6 +197,15 @@ class CutStreamFault(Fault):
     """A response cut off midway (see `Fault.cut_stream`)."""
 
     after_chunks: int = 3
+    then: Step = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamErrorFault(Fault):
+    """An error reported inside a stream after some chunks (see `Fault.stream_error`)."""
+
+    after_chunks: int
+    error: StatusFault
     then: Step = None
 
 
