@@ -209,3 +209,85 @@ async def test_plugins_see_the_runtime_a_client_was_given():
     own = Runtime(manager)
     await GlueLLM(model=MODEL, runtime=own).complete("hi")
     assert seen == [own]
+
+
+class EndObserver:
+    def __init__(self):
+        self.seen = []
+
+    @hookimpl
+    def on_call_end(self, call, response, error, duration_s):
+        self.seen.append((response, error))
+
+
+def _stream_call(**overrides):
+    from gluellm.call import ModelCall
+
+    fields = {"model": MODEL, "provider": "scripted", "model_name": "test-model"}
+    return ModelCall(
+        messages=[{"role": "user", "content": "hi"}], stream=True, **fields | overrides
+    )
+
+
+async def test_observers_see_a_stream_when_it_ends_with_its_usage(
+    plugin_manager, scripted, runtime
+):
+    from gluellm.pipeline import run_call
+
+    observer = EndObserver()
+    plugin_manager.register(observer)
+    scripted.add(reply("one two three", usage=(4, 3)))
+    response = await run_call(_stream_call(), runtime)
+    assert observer.seen == []  # nothing is known before the stream is read
+    chunks = [delta.content async for delta in response.stream if delta.content]
+    assert "".join(chunks).split() == ["one", "two", "three"]
+    [(turn, error)] = observer.seen
+    assert error is None
+    assert turn.content.split() == ["one", "two", "three"]
+    assert turn.usage.total_tokens == 7
+
+
+async def test_closing_an_unread_stream_closes_the_transport_stream(
+    plugin_manager, scripted, runtime
+):
+    from gluellm.pipeline import run_call
+
+    observer = EndObserver()
+    plugin_manager.register(observer)
+    scripted.add("never read")
+    response = await run_call(_stream_call(), runtime)
+    await response.stream.aclose()
+    assert scripted.streams[0].closed
+    [(turn, error)] = observer.seen
+    assert (turn.finish_reason, turn.content, error) == ("incomplete", None, None)
+
+
+async def test_a_stream_that_stalls_times_out_per_chunk(plugin_manager, scripted, runtime):
+    from gluellm.pipeline import run_call
+    from gluellm.testing import streamed
+
+    observer = EndObserver()
+    plugin_manager.register(observer)
+    scripted.add(streamed("slow words here", delay=5))
+    response = await run_call(_stream_call(timeout=0.05), runtime)
+    with pytest.raises(APITimeoutError, match="did not send the next chunk within 0.05 s"):
+        async for _ in response.stream:
+            pass
+    assert scripted.streams[0].closed
+    assert isinstance(observer.seen[0][1], APITimeoutError)
+
+
+async def test_observers_see_a_stream_cut_midway(plugin_manager, scripted, runtime):
+    from gluellm.errors import APIConnectionError
+    from gluellm.pipeline import run_call
+    from gluellm.testing import streamed
+
+    observer = EndObserver()
+    plugin_manager.register(observer)
+    scripted.add(streamed("a b c d e", cut_after=2))
+    response = await run_call(_stream_call(), runtime)
+    with pytest.raises(APIConnectionError):
+        async for _ in response.stream:
+            pass
+    [(turn, error)] = observer.seen
+    assert turn is None and isinstance(error, APIConnectionError)
