@@ -53,3 +53,23 @@ def test_gluellm_help_with_all_installed_plugins_imports_no_provider_sdk():
         "assert result.exit_code == 0, result.output"
     )
     assert _heavy_modules_after(setup) == []
+
+
+def test_public_names_resolve_and_stay_in_step():
+    import ast
+    from pathlib import Path
+
+    import gluellm
+
+    lazy = set(gluellm._EXPORTS)
+    assert set(gluellm.__all__) == {"__version__", "hookimpl"} | lazy
+    tree = ast.parse(Path(gluellm.__file__).read_text())
+    typed = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    } - {"annotations", "TYPE_CHECKING", "Any", "hookimpl"}
+    assert typed == lazy  # what type checkers see is what users get
+    for name in gluellm.__all__:
+        assert getattr(gluellm, name) is not None

@@ -1,5 +1,4 @@
 import pytest
-
 from gluellm.errors import ConfigurationError
 from gluellm.model_ids import split_model
 

@@ -530,4 +530,3 @@ def test_cli_test_streaming_prints_the_streamed_tokens(plugin_manager):
     assert transports[0].calls[0].stream
     assert transports[0].calls[0].messages[-1]["content"] == "joke"
     assert transports[0].streams[0].exhausted
-

@@ -74,7 +74,41 @@ _EXPORTS = {
     "use_runtime": "gluellm.runtime",
 }
 
-__all__ = ["__version__", "hookimpl", *sorted(_EXPORTS)]
+__all__ = [
+    "APIConnectionError",
+    "Agent",
+    "AuthenticationError",
+    "ConfigurationError",
+    "Conversation",
+    "GlueLLM",
+    "InvalidRequestError",
+    "LLMError",
+    "MaxToolIterationsError",
+    "Message",
+    "ModelCall",
+    "ModelResponse",
+    "RateLimitError",
+    "Role",
+    "Runtime",
+    "StreamChunk",
+    "StructuredOutputError",
+    "SystemPrompt",
+    "TokenLimitError",
+    "Tool",
+    "ToolCallRequest",
+    "ToolExecutionResult",
+    "Transport",
+    "Usage",
+    "__version__",
+    "complete",
+    "create_plugin_manager",
+    "get_runtime",
+    "hookimpl",
+    "stream_complete",
+    "stream_structured_complete",
+    "structured_complete",
+    "use_runtime",
+]
 
 
 def __getattr__(name: str) -> Any:

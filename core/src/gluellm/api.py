@@ -122,8 +122,9 @@ class GlueLLM:
         self.runtime = runtime
         self._conversation = Conversation()
         # Fail at construction, not at the first call, on a tool that cannot be described.
-        self._function_tools = [_tool_for(t) if callable(t) and not isinstance(t, Tool) else t
-                                for t in self.tools]
+        self._function_tools = [
+            _tool_for(t) if callable(t) and not isinstance(t, Tool) else t for t in self.tools
+        ]
 
     @property
     def conversation(self) -> Conversation:
@@ -166,7 +167,9 @@ class GlueLLM:
         Raises:
             StructuredOutputError: No answer validated within the allowed re-asks.
         """
-        result = await self._run(user_message, response_format, execute_tools, correlation_id, timeout)
+        result = await self._run(
+            user_message, response_format, execute_tools, correlation_id, timeout
+        )
         instance: T = result.structured_output
         attach_run_metadata(instance, result)
         return instance
@@ -244,7 +247,7 @@ class GlueLLM:
         execute_tools: bool = True,
         *,
         correlation_id: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 - a per-request limit, as in complete()
+        timeout: float | None = None,
     ) -> AsyncGenerator[StreamChunk, None]:
         """Like `complete`, but yield the answer as it streams, tools included.
 
@@ -274,7 +277,7 @@ class GlueLLM:
         execute_tools: bool = True,
         *,
         correlation_id: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 - a per-request limit, as in complete()
+        timeout: float | None = None,
     ) -> AsyncGenerator[T, None]:
         """Like `structured_complete`, but yield partial instances as fields fill in.
 
@@ -337,8 +340,14 @@ async def complete(
 ) -> ToolExecutionResult:
     """One-off completion with the tool loop; see `GlueLLM` for the arguments."""
     client = GlueLLM(
-        model, system_prompt, tools, max_tool_iterations,
-        api_key=api_key, base_url=base_url, timeout=timeout, api_keys=api_keys,
+        model,
+        system_prompt,
+        tools,
+        max_tool_iterations,
+        api_key=api_key,
+        base_url=base_url,
+        timeout=timeout,
+        api_keys=api_keys,
     )
     return await client.complete(user_message, execute_tools, correlation_id=correlation_id)
 
@@ -360,8 +369,14 @@ async def structured_complete(
 ) -> T:
     """One-off structured completion; returns a validated ``response_format`` instance."""
     client = GlueLLM(
-        model, system_prompt, tools, max_tool_iterations,
-        api_key=api_key, base_url=base_url, timeout=timeout, api_keys=api_keys,
+        model,
+        system_prompt,
+        tools,
+        max_tool_iterations,
+        api_key=api_key,
+        base_url=base_url,
+        timeout=timeout,
+        api_keys=api_keys,
     )
     return await client.structured_complete(
         user_message, response_format, execute_tools, correlation_id=correlation_id
@@ -378,14 +393,20 @@ async def stream_complete(
     *,
     api_key: str | None = None,
     base_url: str | None = None,
-    timeout: float | None = None,  # noqa: ASYNC109 - a per-request limit, as in complete()
+    timeout: float | None = None,
     api_keys: Sequence[APIKeyConfig] | None = None,
     correlation_id: str | None = None,
 ) -> AsyncGenerator[StreamChunk, None]:
     """One-off streamed completion with the tool loop; see `GlueLLM.stream_complete`."""
     client = GlueLLM(
-        model, system_prompt, tools, max_tool_iterations,
-        api_key=api_key, base_url=base_url, timeout=timeout, api_keys=api_keys,
+        model,
+        system_prompt,
+        tools,
+        max_tool_iterations,
+        api_key=api_key,
+        base_url=base_url,
+        timeout=timeout,
+        api_keys=api_keys,
     )
     stream = client.stream_complete(user_message, execute_tools, correlation_id=correlation_id)
     async with contextlib.aclosing(stream) as chunks:
@@ -404,14 +425,20 @@ async def stream_structured_complete(
     *,
     api_key: str | None = None,
     base_url: str | None = None,
-    timeout: float | None = None,  # noqa: ASYNC109 - a per-request limit, as in complete()
+    timeout: float | None = None,
     api_keys: Sequence[APIKeyConfig] | None = None,
     correlation_id: str | None = None,
 ) -> AsyncGenerator[T, None]:
     """One-off streamed structured completion; see `GlueLLM.stream_structured_complete`."""
     client = GlueLLM(
-        model, system_prompt, tools, max_tool_iterations,
-        api_key=api_key, base_url=base_url, timeout=timeout, api_keys=api_keys,
+        model,
+        system_prompt,
+        tools,
+        max_tool_iterations,
+        api_key=api_key,
+        base_url=base_url,
+        timeout=timeout,
+        api_keys=api_keys,
     )
     stream = client.stream_structured_complete(
         user_message, response_format, execute_tools, correlation_id=correlation_id

@@ -51,9 +51,7 @@ def register_core_commands(app: typer.Typer, manager: PluginManager) -> None:
     def complete_command(
         prompt: Annotated[str, typer.Argument(help="The user message.")],
         model: Annotated[str | None, typer.Option("--model", "-m", help="provider:model")] = None,
-        system: Annotated[
-            str | None, typer.Option("--system", "-s", help="System prompt.")
-        ] = None,
+        system: Annotated[str | None, typer.Option("--system", "-s", help="System prompt.")] = None,
     ) -> None:
         """Run one completion and print the answer."""
         from gluellm.errors import LLMError
