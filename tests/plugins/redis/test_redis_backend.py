@@ -66,6 +66,10 @@ def test_two_processes_share_60_rpm(redis_server) -> None:
     gaps = [b - a for a, b in itertools.pairwise(admitted)]
     assert min(gaps) >= 0.99, gaps  # never two requests in one window
     rate = (len(admitted) - 1) / (admitted[-1] - admitted[0]) * 60
+    print(
+        f"two processes at 60 rpm: {per_process} admitted, {rate:.2f} rpm, "
+        f"min gap {min(gaps):.4f} s"
+    )
     assert abs(rate - 60) <= 1.2, (rate, per_process)
 
 
@@ -182,3 +186,23 @@ async def test_spec_api_shares_a_named_limiter_through_redis(redis_server, make_
         await second.acquire()  # the window frees a slot 2 s after the first permit
         assert 1.5 <= time.monotonic() - started <= 2.3
         await redis_backend(redis_server.url).aclose()
+
+
+async def test_quick_redis_restart_is_not_reported_as_an_outage(
+    redis_server, make_runtime, log_messages
+) -> None:
+    # After a restart every pooled connection is dead. The first call to notice drops the
+    # pool and retries once on a fresh one, so nothing falls back and nothing is logged.
+    runtime = make_runtime(**redis_settings(redis_server.url, rpm=6000, burst=100))
+    transport = FunctionTransport(lambda call: "ok")
+    with use_runtime(runtime), override_transport(transport):
+        await asyncio.gather(*(complete("hi", model=MODEL) for _ in range(5)))  # 5 connections
+        redis_server.stop()
+        redis_server.start()
+        await asyncio.gather(*(complete("hi", model=MODEL) for _ in range(5)))
+        await runtime.aclose()
+    assert len(transport.calls) == 10
+    assert not [m for m in log_messages if "unreachable" in m]
+    assert redis_backend(redis_server.url).available
+    # The permits after the restart were taken in the new (empty) server.
+    assert await redis_keys(redis_server.url) == [f"{KEY_PREFIX}provider:openai:6000:100"]

@@ -97,6 +97,13 @@ class PerLoop(Generic[T]):
         with self._lock:
             return self._values.pop(asyncio.get_running_loop(), None)
 
+    def discard(self, value: T) -> None:
+        """Forget the running loop's value if it is ``value`` (the next `get` builds anew)."""
+        with self._lock:
+            loop = asyncio.get_running_loop()
+            if self._values.get(loop) is value:
+                del self._values[loop]
+
     def clear(self) -> None:
         """Forget every value."""
         with self._lock:

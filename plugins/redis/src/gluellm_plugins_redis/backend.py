@@ -95,6 +95,14 @@ class _Connection:
             retry=Retry(NoBackoff(), 0),
         )
         self.script: AsyncScript = self.client.register_script(_SLIDING_WINDOW)
+        self.proven = False  # whether a command ever succeeded on this pool
+
+    async def close_quietly(self) -> None:
+        """Close the pool; errors are expected here, as Redis may be gone."""
+        try:
+            await self.client.aclose()
+        except Exception as error:
+            logger.debug("closing a Redis connection pool failed: {!r}", error)
 
 
 class RedisBackend:
@@ -151,15 +159,30 @@ class RedisBackend:
             )
 
     async def _take(self, limit: Limit) -> float:
-        """Try for a permit in Redis: 0.0 if taken, else seconds until one may be free."""
-        connection = self._connections.get()
-        member = f"{self._token}:{next(self._members)}"
+        """Try for a permit in Redis: 0.0 if taken, else seconds until one may be free.
+
+        Raises:
+            redis.exceptions.ConnectionError: Redis cannot be reached (also TimeoutError,
+                OSError).
+        """
         window_us = round(limit.window_s * 1_000_000)
-        wait_us = await connection.script(
-            keys=[f"{KEY_PREFIX}{limit.scope}:{limit.requests_per_minute}:{limit.burst}"],
-            args=[limit.burst, window_us, member],
-        )
-        return int(wait_us) / 1_000_000
+        key = f"{KEY_PREFIX}{limit.scope}:{limit.requests_per_minute}:{limit.burst}"
+        for _ in range(2):
+            connection = self._connections.get()
+            member = f"{self._token}:{next(self._members)}"
+            try:
+                wait_us = await connection.script(keys=[key], args=[limit.burst, window_us, member])
+            except _UNREACHABLE:
+                # Drop the whole pool: after a Redis restart every idle connection in it is
+                # dead, and each would otherwise fail one call and flap the state.
+                self._connections.discard(connection)
+                await connection.close_quietly()
+                if not connection.proven:
+                    raise  # a fresh connection failed: Redis really is unreachable
+                continue  # a connection that worked before: retry once on a new pool
+            connection.proven = True
+            return int(wait_us) / 1_000_000
+        raise RedisConnectionError(f"Redis at {redacted(self.url)} dropped two connections")
 
     async def try_acquire(self, limit: Limit) -> bool:
         """Take a permit if one is free now (in Redis, or locally while Redis is down)."""
