@@ -81,23 +81,20 @@ async def test_starting_twice_is_an_error():
 
 
 def test_the_standalone_command_prints_its_url_and_serves():
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gluellm_plugins_mock.fake_server", "--latency", "0.1"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:")
+    command = [sys.executable, "-m", "gluellm_plugins_mock.fake_server", "--latency", "0.1"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().strip()
+            assert url.startswith("http://127.0.0.1:")
 
-        started = time.perf_counter()
-        response = httpx.post(
-            f"{url}/v1/chat/completions", json={"model": "m", "messages": USER}, timeout=10
-        )
+            started = time.perf_counter()
+            response = httpx.post(
+                f"{url}/v1/chat/completions", json={"model": "m", "messages": USER}, timeout=10
+            )
 
-        assert time.perf_counter() - started >= 0.1
-        assert response.json()["choices"][0]["message"]["content"] == "Echo: hi"
-    finally:
-        process.terminate()
+            assert time.perf_counter() - started >= 0.1
+            assert response.json()["choices"][0]["message"]["content"] == "Echo: hi"
+        finally:
+            process.terminate()
         assert process.wait(timeout=10) == 0
