@@ -309,3 +309,34 @@ async def test_pool_rotates_keys_when_permits_are_plentiful(make_runtime) -> Non
         for _ in range(9):
             await complete("hi", model=MODEL, api_keys=keys)
     assert Counter(c.api_key for _, c in seen) == {k.key.get_secret_value(): 3 for k in keys}
+
+
+async def test_each_retry_attempt_takes_its_own_permit(make_runtime) -> None:
+    # Pipeline order is retrier -> rate limiter -> transport: with 60 rpm and burst 1,
+    # the retry of a failed first attempt must wait about a second for its permit.
+    from gluellm.errors import APIConnectionError
+    from gluellm_plugins_stamina import plugin as stamina_plugin
+
+    runtime = make_runtime(
+        rate_limit_requests_per_minute=60,
+        rate_limit_burst=1,
+        retry_max_attempts=2,
+        retry_min_wait=0,
+        retry_max_wait=0,
+    )
+    runtime.plugin_manager.register(stamina_plugin, name="stamina")
+    transport_times: list[float] = []
+    failures = iter([APIConnectionError("502 Bad Gateway")])
+
+    def answer(call: ModelCall) -> str:
+        transport_times.append(time.monotonic())
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return "ok"
+
+    with use_runtime(runtime), override_transport(FunctionTransport(answer)):
+        result = await complete("hi", model=MODEL)
+    assert result.final_response == "ok"
+    assert len(transport_times) == 2
+    assert 0.85 <= transport_times[1] - transport_times[0] <= 1.3
