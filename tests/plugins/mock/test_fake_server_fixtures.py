@@ -98,3 +98,14 @@ def test_the_standalone_command_prints_its_url_and_serves():
         finally:
             process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_the_load_test_measures_the_standalone_server(capsys):
+    from gluellm_plugins_mock.fake_server import loadtest
+
+    loadtest.main(["--concurrency", "4", "--seconds", "0.3"])
+
+    line = capsys.readouterr().out
+    assert "concurrency=4" in line
+    rate = float(line.split(": ", 1)[1].split(" requests/s")[0].replace(",", ""))
+    assert rate > 0
