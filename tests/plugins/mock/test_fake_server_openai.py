@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -339,3 +340,17 @@ async def test_two_servers_run_side_by_side_on_their_own_ports():
 
     with pytest.raises(RuntimeError, match="not running"):
         _ = first.url
+
+
+async def test_concurrent_requests_each_consume_exactly_one_step(client, fake_provider):
+    fake_provider.latency = 0.02
+    fake_provider.enqueue(*(f"answer {i}" for i in range(20)))
+
+    completions = await asyncio.gather(
+        *(client.chat.completions.create(model="m", messages=USER) for _ in range(20))
+    )
+
+    answers = sorted(c.choices[0].message.content for c in completions)
+    assert answers == sorted(f"answer {i}" for i in range(20))
+    assert len(fake_provider.chat_requests) == 20
+    assert fake_provider.pending == 0
