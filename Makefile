@@ -22,10 +22,11 @@ test-all: $(VENV)/.synced
 test-core: $(CORE_VENV)/.synced
 	$(CORE_VENV)/bin/pytest tests/core -p no:cacheprovider
 
-lint: $(VENV)/.synced ## ruff (lint + format check) and mypy --strict on the sources
+lint: $(VENV)/.synced ## ruff (lint + format check), mypy --strict on the sources, docs build
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mkdocs build --strict --quiet
 
 format: $(VENV)/.synced
 	$(VENV)/bin/ruff format .
