@@ -1,0 +1,267 @@
+"""Benchmark clients side by side in one process; prints one JSON line with the numbers.
+
+Run by ``benchmarks/run.py`` in a process of its own (the fake server runs in
+another). The clients are interleaved round by round so that load from elsewhere on
+the machine hits them alike.
+
+    python benchmarks/bench_client.py --mode overhead --url http://127.0.0.1:PORT \\
+        --clients openai/httpx,anyllm/aiohttp,gluellm/aiohttp
+
+Clients (all send the same system + user message to the same model name):
+    openai   raw ``openai.AsyncOpenAI`` (``--stack httpx``: the SDK default; ``aiohttp``:
+             ``http_client=openai.DefaultAioHttpClient()``)
+    anyllm   one reused ``AnyLLM.create("openai", ...)`` instance, ``max_retries=0``
+    transport  GlueLLM's any-llm transport called directly (no pipeline, no tool loop)
+    gluellm  ``gluellm.api.complete()`` on a runtime holding only the any-llm plugin
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+MODEL = "gpt-4o-mini"
+SYSTEM = "You are a helpful assistant."
+USER = "hello"
+MESSAGES: list[dict[str, Any]] = [
+    {"role": "system", "content": SYSTEM},
+    {"role": "user", "content": USER},
+]
+
+Send = Callable[[], Awaitable[Any]]
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def make_client(
+    name: str, stack: str, url: str
+) -> tuple[Send, Callable[[], Awaitable[None]]]:
+    """(send one request, close) for the named client."""
+    base = f"{url}/v1"
+    if name == "openai":
+        import openai
+
+        extra: dict[str, Any] = {}
+        if stack == "aiohttp":
+            extra["http_client"] = openai.DefaultAioHttpClient()
+        client = openai.AsyncOpenAI(base_url=base, api_key="sk-bench", max_retries=0, **extra)
+
+        async def send_openai() -> Any:
+            return await client.chat.completions.create(model=MODEL, messages=MESSAGES)  # type: ignore[arg-type]
+
+        return send_openai, client.close
+    if name == "anyllm":
+        import openai
+        from any_llm import AnyLLM
+
+        extra = {}
+        if stack == "aiohttp":
+            extra["http_client"] = openai.DefaultAioHttpClient()
+        llm = AnyLLM.create(
+            "openai",
+            api_key="sk-bench",
+            api_base=base,
+            max_retries=0,
+            unified_exceptions=True,
+            **extra,
+        )
+
+        async def send_anyllm() -> Any:
+            return await llm.acompletion(model=MODEL, messages=list(MESSAGES))
+
+        return send_anyllm, llm.client.close  # type: ignore[attr-defined]
+    if name == "transport":
+        # The any-llm transport alone, without GlueLLM's pipeline and tool loop.
+        os.environ["OPENAI_BASE_URL"] = base
+        os.environ["OPENAI_API_KEY"] = "sk-bench"
+        from gluellm.call import ModelCall
+        from gluellm_plugins_anyllm.transport import AnyLLMTransport
+
+        transport = AnyLLMTransport("openai", stack)  # type: ignore[arg-type]
+        call = ModelCall(
+            model=f"openai:{MODEL}", provider="openai", model_name=MODEL, messages=MESSAGES
+        )
+
+        async def send_transport() -> Any:
+            return await transport.complete(call)
+
+        return send_transport, transport.aclose
+    if name == "gluellm":
+        os.environ["OPENAI_BASE_URL"] = base
+        os.environ["OPENAI_API_KEY"] = "sk-bench"
+        os.environ["GLUELLM_ANYLLM_HTTP_STACK"] = stack
+        from gluellm.api import complete
+        from gluellm.config import Settings
+        from gluellm.plugins import create_plugin_manager
+        from gluellm.runtime import Runtime, use_runtime
+        from gluellm_plugins_anyllm import plugin
+
+        manager = create_plugin_manager(load_entrypoints=False)
+        manager.register(plugin, name="anyllm")
+        runtime = Runtime(manager, settings=Settings(_env_file=None))  # type: ignore[call-arg]
+        scope = use_runtime(runtime)
+        scope.__enter__()
+        # Build the transport now: it reads the stack variable, which the next client
+        # created in this process will change.
+        runtime.transport_for("openai")
+
+        async def send_gluellm() -> Any:
+            return await complete(USER, model=f"openai:{MODEL}", system_prompt=SYSTEM)
+
+        async def close_gluellm() -> None:
+            await runtime.aclose()
+            scope.__exit__(None, None, None)
+
+        return send_gluellm, close_gluellm
+    raise SystemExit(f"unknown client {name!r}")
+
+
+async def overhead(
+    sends: dict[str, Send], rounds: int, calls: int, warmup: int
+) -> dict[str, dict[str, Any]]:
+    """Sequential calls, the clients interleaved round by round.
+
+    Interleaving matters on a shared machine: load that comes and goes hits every
+    client alike, and the per-round paired difference cancels it.
+    """
+    for send in sends.values():
+        for _ in range(warmup):
+            await send()
+    samples: dict[str, list[int]] = {name: [] for name in sends}
+    round_medians: dict[str, list[float]] = {name: [] for name in sends}
+    cpu: dict[str, float] = dict.fromkeys(sends, 0.0)
+    names = list(sends)
+    for number in range(rounds):
+        # Alternate the order so no client always runs first (or right after a GC).
+        for name in names if number % 2 == 0 else reversed(names):
+            send = sends[name]
+            mine: list[int] = []
+            cpu_before = _cpu_seconds()
+            for _ in range(calls):
+                started = time.perf_counter_ns()
+                await send()
+                mine.append(time.perf_counter_ns() - started)
+            cpu[name] += _cpu_seconds() - cpu_before
+            samples[name].extend(mine)
+            round_medians[name].append(statistics.median(mine))
+    results: dict[str, dict[str, Any]] = {}
+    for name, values in samples.items():
+        values.sort()
+        results[name] = {
+            "median_us": statistics.median(values) / 1000,
+            "p99_us": values[int(len(values) * 0.99) - 1] / 1000,
+            "cpu_us_per_call": cpu[name] / len(values) * 1e6,
+            "round_medians_us": [m / 1000 for m in round_medians[name]],
+            "calls": len(values),
+        }
+    return results
+
+
+async def throughput(
+    sends: dict[str, Send], concurrency: int, requests: int, rounds: int
+) -> dict[str, dict[str, Any]]:
+    """``requests`` calls by ``concurrency`` workers per client and round; best round wins.
+
+    The best of a few interleaved rounds estimates what each client can do when the
+    machine leaves it alone.
+    """
+
+    async def run(send: Send, total: int) -> int:
+        remaining = total
+        errors = 0
+
+        async def worker() -> None:
+            nonlocal remaining, errors
+            while remaining > 0:
+                remaining -= 1
+                try:
+                    await send()
+                except Exception:
+                    errors += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return errors
+
+    for send in sends.values():  # open the connections, load every lazy import
+        await run(send, max(concurrency * 2, 20))
+    results: dict[str, dict[str, Any]] = {name: {"rounds": []} for name in sends}
+    names = list(sends)
+    for number in range(rounds):
+        for name in names if number % 2 == 0 else reversed(names):
+            cpu = _cpu_seconds()
+            started = time.perf_counter()
+            errors = await run(sends[name], requests)
+            elapsed = time.perf_counter() - started
+            cpu = _cpu_seconds() - cpu
+            results[name]["rounds"].append(
+                {
+                    "rps": requests / elapsed,
+                    "cpu_ms_per_request": cpu / requests * 1000,
+                    "errors": errors,
+                }
+            )
+    for result in results.values():
+        best = max(result["rounds"], key=lambda r: r["rps"])
+        result.update(best)
+        result["median_rps"] = statistics.median(r["rps"] for r in result["rounds"])
+    return results
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--clients",
+        default="openai/httpx,anyllm/aiohttp,gluellm/aiohttp",
+        help="comma list of client/stack (clients: openai, anyllm, transport, gluellm)",
+    )
+    parser.add_argument("--mode", required=True, choices=["overhead", "throughput"])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--calls", type=int, default=200, help="overhead: calls per round")
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--requests", type=int, default=1000, help="throughput: per round")
+    parser.add_argument("--profile", metavar="FILE", help="write a pyinstrument HTML profile")
+    args = parser.parse_args()
+
+    sends: dict[str, Send] = {}
+    closers: list[Callable[[], Awaitable[None]]] = []
+    for spec in args.clients.split(","):
+        client, _, stack = spec.partition("/")
+        send, close = await make_client(client, stack or "httpx", args.url)
+        sends[spec] = send
+        closers.append(close)
+    profiler: Any = None
+    if args.profile:
+        from pyinstrument import Profiler  # optional: pip install pyinstrument
+
+        profiler = Profiler(async_mode="enabled")
+        profiler.start()
+    try:
+        if args.mode == "overhead":
+            result = await overhead(sends, args.rounds, args.calls, args.warmup)
+        else:
+            result = await throughput(sends, args.concurrency, args.requests, args.rounds)
+    finally:
+        if profiler is not None:
+            profiler.stop()
+            Path(args.profile).write_text(profiler.output_html())  # noqa: ASYNC240
+        for close in closers:
+            await close()
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
