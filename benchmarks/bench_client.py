@@ -111,18 +111,18 @@ async def make_client(
         manager = create_plugin_manager(load_entrypoints=False)
         manager.register(plugin, name="anyllm")
         runtime = Runtime(manager, settings=Settings(_env_file=None))  # type: ignore[call-arg]
-        scope = use_runtime(runtime)
-        scope.__enter__()
         # Build the transport now: it reads the stack variable, which the next client
         # created in this process will change.
         runtime.transport_for("openai")
 
         async def send_gluellm() -> Any:
-            return await complete(USER, model=f"openai:{MODEL}", system_prompt=SYSTEM)
+            # Scoped per call: several GlueLLM clients (stacks) share this process.
+            with use_runtime(runtime):
+                return await complete(USER, model=f"openai:{MODEL}", system_prompt=SYSTEM)
 
         async def close_gluellm() -> None:
-            await runtime.aclose()
-            scope.__exit__(None, None, None)
+            with use_runtime(runtime):
+                await runtime.aclose()
 
         return send_gluellm, close_gluellm
     raise SystemExit(f"unknown client {name!r}")
