@@ -6,6 +6,10 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 CORE_VENV := .venv-core
 export UV_PYTHON_DOWNLOADS := never
+# Trust the platform's certificate store (as pip does), not only uv's bundled roots:
+# needed behind TLS-inspecting proxies, harmless elsewhere. Older uv reads UV_NATIVE_TLS.
+export UV_SYSTEM_CERTS := 1
+export UV_NATIVE_TLS := 1
 export UV_PYTHON := $(PYTHON)
 
 .PHONY: demo test test-all test-core lint format sync bench clean
