@@ -120,7 +120,8 @@ class GlueLLM:
         self.timeout = timeout
         self.api_keys = tuple(api_keys or ())
         self.runtime = runtime
-        self._conversation = Conversation()
+        self._conversation: Conversation | None = None  # built on first use
+        self._remember = True  # one-off calls (complete() ...) have no one to remember for
         # Fail at construction, not at the first call, on a tool that cannot be described.
         self._function_tools = [
             _tool_for(t) if callable(t) and not isinstance(t, Tool) else t for t in self.tools
@@ -129,11 +130,13 @@ class GlueLLM:
     @property
     def conversation(self) -> Conversation:
         """The conversation so far (user, assistant and tool messages)."""
+        if self._conversation is None:
+            self._conversation = Conversation()
         return self._conversation
 
     def reset_conversation(self) -> None:
         """Forget the conversation; the next call starts fresh."""
-        self._conversation = Conversation()
+        self._conversation = None
 
     async def complete(
         self,
@@ -190,15 +193,18 @@ class GlueLLM:
         correlation_id: str | None,
         timeout: float | None,
     ) -> ToolExecutionResult:
-        run = self._prepare(user_message, response_format, execute_tools, timeout)
         with correlation_scope(correlation_id) as scoped_id:
-            template = attrs.evolve(run.template, correlation_id=scoped_id)
+            run = self._prepare(user_message, response_format, execute_tools, timeout, scoped_id)
             result = await run_tool_loop(
-                template, run.system, run.history, run.options, run.runtime
+                run.template, run.system, run.history, run.options, run.runtime
             )
-        # Remember the turn only once it succeeded, so a failed call can simply be retried.
-        self._conversation.extend_wire(run.history[run.remembered :])
+        self._remember_turn(run)
         return result
+
+    def _remember_turn(self, run: _PreparedRun) -> None:
+        """Commit a finished turn; only ever after success, so a failed call can be retried."""
+        if self._remember:
+            self.conversation.extend_wire(run.history[run.remembered :])
 
     def _prepare(
         self,
@@ -206,6 +212,7 @@ class GlueLLM:
         response_format: type[BaseModel] | None,
         execute_tools: bool,
         timeout: float | None,
+        correlation_id: str,
     ) -> _PreparedRun:
         """Everything one run needs; the history is a copy ending with ``user_message``."""
         runtime = self.runtime or get_runtime()
@@ -226,9 +233,12 @@ class GlueLLM:
             api_key=self.api_key,
             base_url=self.base_url,
             timeout=timeout or self.timeout or settings.default_request_timeout,
+            correlation_id=correlation_id,
             metadata=self._metadata(),
         )
-        history: list[Message] = self._conversation.messages_dict
+        history: list[Message] = (
+            self._conversation.messages_dict if self._conversation is not None else []
+        )
         remembered = len(history)
         history.append({"role": Role.USER.value, "content": user_message})
         options = LoopOptions(
@@ -265,8 +275,10 @@ class GlueLLM:
             LLMError: A classified provider error (a stream cut midway raises an
                 `APIConnectionError` and is not replayed), or the loop's own limits.
         """
-        run = self._prepare(user_message, None, execute_tools, timeout)
-        async with contextlib.aclosing(self._stream(run, correlation_id)) as chunks:
+        run = self._prepare(
+            user_message, None, execute_tools, timeout, _resolve_correlation_id(correlation_id)
+        )
+        async with contextlib.aclosing(self._stream(run)) as chunks:
             async for chunk in chunks:
                 yield chunk
 
@@ -289,29 +301,36 @@ class GlueLLM:
         Raises:
             StructuredOutputError: No answer validated within the allowed re-asks.
         """
-        run = self._prepare(user_message, response_format, execute_tools, timeout)
+        run = self._prepare(
+            user_message,
+            response_format,
+            execute_tools,
+            timeout,
+            _resolve_correlation_id(correlation_id),
+        )
         async with (
-            contextlib.aclosing(self._stream(run, correlation_id)) as chunks,
+            contextlib.aclosing(self._stream(run)) as chunks,
             contextlib.aclosing(stream_structured(chunks, response_format)) as instances,
         ):
             async for instance in instances:
                 yield instance
 
-    async def _stream(
-        self, run: _PreparedRun, correlation_id: str | None
-    ) -> AsyncGenerator[StreamChunk, None]:
+    async def _stream(self, run: _PreparedRun) -> AsyncGenerator[StreamChunk, None]:
         # The correlation context variable is not held across yields (the reader's code
         # runs between them); the loop scopes it around each request and tool run.
-        scoped_id = correlation_id or get_correlation_id() or new_correlation_id()
-        template = attrs.evolve(run.template, correlation_id=scoped_id)
-        loop = stream_tool_loop(template, run.system, run.history, run.options, run.runtime)
+        loop = stream_tool_loop(run.template, run.system, run.history, run.options, run.runtime)
         async with contextlib.aclosing(loop) as chunks:
             async for chunk in chunks:
                 if chunk.done:
                     # Commit before handing over the last chunk: a reader that stops
                     # once it sees ``done`` must still find the exchange remembered.
-                    self._conversation.extend_wire(run.history[run.remembered :])
+                    self._remember_turn(run)
                 yield chunk
+
+
+def _resolve_correlation_id(given: str | None) -> str:
+    """The caller's ID, else the enclosing call's, else a new one."""
+    return given or get_correlation_id() or new_correlation_id()
 
 
 @attrs.frozen
@@ -322,6 +341,13 @@ class _PreparedRun:
     history: list[Message]
     remembered: int
     options: LoopOptions
+
+
+def _one_off(*args: Any, **kwargs: Any) -> GlueLLM:
+    """A client for one call: nothing to remember afterwards, so memory is skipped."""
+    client = GlueLLM(*args, **kwargs)
+    client._remember = False
+    return client
 
 
 async def complete(
@@ -339,7 +365,7 @@ async def complete(
     correlation_id: str | None = None,
 ) -> ToolExecutionResult:
     """One-off completion with the tool loop; see `GlueLLM` for the arguments."""
-    client = GlueLLM(
+    client = _one_off(
         model,
         system_prompt,
         tools,
@@ -368,7 +394,7 @@ async def structured_complete(
     correlation_id: str | None = None,
 ) -> T:
     """One-off structured completion; returns a validated ``response_format`` instance."""
-    client = GlueLLM(
+    client = _one_off(
         model,
         system_prompt,
         tools,
@@ -398,7 +424,7 @@ async def stream_complete(
     correlation_id: str | None = None,
 ) -> AsyncGenerator[StreamChunk, None]:
     """One-off streamed completion with the tool loop; see `GlueLLM.stream_complete`."""
-    client = GlueLLM(
+    client = _one_off(
         model,
         system_prompt,
         tools,
@@ -430,7 +456,7 @@ async def stream_structured_complete(
     correlation_id: str | None = None,
 ) -> AsyncGenerator[T, None]:
     """One-off streamed structured completion; see `GlueLLM.stream_structured_complete`."""
-    client = GlueLLM(
+    client = _one_off(
         model,
         system_prompt,
         tools,

@@ -46,8 +46,8 @@ class Message(BaseModel):
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Message:
-        """A message from its OpenAI wire form."""
-        return cls(
+        """A message from its OpenAI wire form (trusted: the tool loop built it)."""
+        return cls.model_construct(
             role=Role(data["role"]),
             content=data.get("content"),
             tool_calls=data.get("tool_calls"),
