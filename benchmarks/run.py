@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_import import cold_import  # noqa: E402
 from fake_server_process import fake_server  # noqa: E402
+
 from gluellm_plugins_anyllm.http_stack import DEFAULT_STACK  # noqa: E402
 
 OVERHEAD_BUDGET_US = 300.0

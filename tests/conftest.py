@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -40,14 +39,18 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
 socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
 socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 
-_KEY_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "XAI_API_KEY", "OPENAI_BASE_URL",
-             "ANTHROPIC_BASE_URL")
+_KEY_VARS = (
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "XAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_BASE_URL",
+)
 
 
 @pytest.fixture(autouse=True)
-def _no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see the developer's keys or endpoints; they set what they need."""
     for name in _KEY_VARS:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(f"GLUELLM_{name}", raising=False)
-    yield

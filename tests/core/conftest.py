@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from gluellm import hookimpl
 from gluellm.plugins import PluginManager, create_plugin_manager
 from gluellm.runtime import Runtime, use_runtime

@@ -7,10 +7,11 @@ import os
 import subprocess
 import sys
 
+from typer.testing import CliRunner
+
 from gluellm import hookimpl
 from gluellm.cli import build_app
 from gluellm.plugins import create_plugin_manager
-from typer.testing import CliRunner
 
 GOOD = """
 from gluellm import hookimpl

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from gluellm import hookspecs
 
 HOOKS_DOC = Path(__file__).parents[2] / "docs" / "plugins" / "hooks.md"

@@ -1,4 +1,5 @@
 import pytest
+
 from gluellm.errors import ConfigurationError
 from gluellm.model_ids import split_model
 

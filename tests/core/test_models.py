@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic import BaseModel
+
 from gluellm.models.agent import Agent
 from gluellm.models.config import RequestConfig
 from gluellm.models.conversation import Conversation, Message, Role
 from gluellm.models.prompt import SystemPrompt
-from pydantic import BaseModel
 
 
 def get_weather(location: str) -> str:

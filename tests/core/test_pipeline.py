@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from gluellm import hookimpl
 from gluellm.api import complete
 from gluellm.call import ModelCall

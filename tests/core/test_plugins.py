@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
+
 from gluellm import hookimpl
 from gluellm.plugins import PluginError, PluginLoadWarning, create_plugin_manager
 

@@ -8,6 +8,9 @@ from collections.abc import AsyncIterator, Callable
 
 import attrs
 import pytest
+from pydantic import BaseModel
+from typer.testing import CliRunner
+
 from gluellm import hookimpl
 from gluellm.api import GlueLLM, stream_complete, stream_structured_complete
 from gluellm.call import (
@@ -31,8 +34,6 @@ from gluellm.testing import (
     tool_call,
 )
 from gluellm.tool_loop import LoopOptions
-from pydantic import BaseModel
-from typer.testing import CliRunner
 
 from .conftest import MODEL
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import pytest
+from pydantic import BaseModel, Field
+
 from gluellm.api import GlueLLM, structured_complete
 from gluellm.errors import StructuredOutputError
 from gluellm.testing import reply, tool_call
-from pydantic import BaseModel, Field
 
 from .conftest import MODEL
 

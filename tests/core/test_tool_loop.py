@@ -6,6 +6,7 @@ import asyncio
 import threading
 
 import pytest
+
 from gluellm.api import GlueLLM, complete
 from gluellm.errors import MaxToolIterationsError
 from gluellm.runtime import override_transport

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import pytest
+from pydantic import BaseModel, Field
+
 from gluellm.call import ToolCallRequest
 from gluellm.tools import Tool, as_tools, execute_tool_call
-from pydantic import BaseModel, Field
 
 
 def get_weather(location: str, unit: Literal["celsius", "fahrenheit"] = "celsius") -> str:

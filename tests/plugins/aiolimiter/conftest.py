@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import gluellm_plugins_aiolimiter
 import pytest
+from loguru import logger
+
+import gluellm_plugins_aiolimiter
 from gluellm.config import Settings
 from gluellm.plugins import create_plugin_manager
 from gluellm.runtime import Runtime
 from gluellm_plugins_aiolimiter import plugin as aiolimiter_plugin
-from loguru import logger
 
 
 def pytest_configure(config: pytest.Config) -> None:

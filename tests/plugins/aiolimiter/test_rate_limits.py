@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 
 import pytest
+
 from gluellm import config
 from gluellm.api import GlueLLM, complete
 from gluellm.call import ModelCall

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+
 from gluellm.call import ModelCall
 from gluellm.config import Settings
 from gluellm.plugins import create_plugin_manager

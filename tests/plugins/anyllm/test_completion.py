@@ -6,10 +6,11 @@ import asyncio
 import json
 
 import pytest
+from pydantic import BaseModel
+
 from gluellm.api import GlueLLM, complete, structured_complete
 from gluellm.errors import StructuredOutputError
 from gluellm_plugins_mock.fake_server import FakeProviderServer, FakeReply
-from pydantic import BaseModel
 
 PROVIDERS = ("openai:gpt-4o-mini", "anthropic:claude-3-5-sonnet-20241022")
 

@@ -9,6 +9,7 @@ import httpx2
 import openai
 import pytest
 from any_llm import exceptions as ax
+
 from gluellm.errors import (
     APIConnectionError,
     APITimeoutError,

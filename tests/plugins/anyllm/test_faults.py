@@ -8,6 +8,7 @@ runs once per HTTP stack (aiohttp and httpx2) under the openai SDK.
 from __future__ import annotations
 
 import pytest
+
 from gluellm.api import complete
 from gluellm.errors import (
     APIConnectionError,

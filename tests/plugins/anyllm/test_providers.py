@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from any_llm import AnyLLM
+
 from gluellm.api import complete
 from gluellm.config import reload_settings
 from gluellm.errors import AuthenticationError, ConfigurationError

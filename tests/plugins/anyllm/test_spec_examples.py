@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from gluellm_plugins_mock.fake_server import FakeProviderServer, FakeReply
 
 SIMPLE_COMPLETION = """

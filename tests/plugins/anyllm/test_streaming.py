@@ -6,6 +6,7 @@ import asyncio
 import json
 
 import pytest
+
 from gluellm.call import StreamDelta, ToolCallDelta, Usage
 from gluellm.errors import APIConnectionError, APITimeoutError, RateLimitError
 from gluellm_plugins_anyllm.transport import AnyLLMTransport

@@ -12,12 +12,13 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from pydantic import BaseModel
+
 from gluellm.api import GlueLLM, stream_complete, stream_structured_complete
 from gluellm.errors import APIConnectionError
 from gluellm.runtime import Runtime, use_runtime
 from gluellm.streaming import StreamChunk
 from gluellm_plugins_mock.fake_server import FakeProviderServer, FakeReply, Fault
-from pydantic import BaseModel
 
 from .conftest import make_runtime
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import anthropic
 import httpx
 import pytest
+
 from gluellm_plugins_mock.fake_server import FakeProviderServer, FakeReply
 
 USER = [{"role": "user", "content": "What is the weather in Tokyo?"}]

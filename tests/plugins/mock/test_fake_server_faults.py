@@ -10,6 +10,7 @@ import anthropic
 import httpx
 import openai
 import pytest
+
 from gluellm_plugins_mock.fake_server import FakeProviderServer, FakeReply, Fault
 
 USER = [{"role": "user", "content": "hi"}]

@@ -12,6 +12,7 @@ import anthropic
 import httpx
 import openai
 import pytest
+
 from gluellm_plugins_mock.fake_server import FakeProviderServer, FakeReply
 
 USER = [{"role": "user", "content": "hi"}]

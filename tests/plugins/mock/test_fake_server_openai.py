@@ -11,6 +11,7 @@ import httpx
 import openai
 import pydantic
 import pytest
+
 from gluellm_plugins_mock.fake_server import FakeProviderServer, FakeReply, RecordedRequest
 
 USER = [{"role": "user", "content": "What is the weather in Tokyo?"}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from gluellm_plugins_mock.fake_server import FakeReply, FakeToolCall, Fault, RecordedRequest
 from gluellm_plugins_mock.fake_server.defaults import (
     default_reply,

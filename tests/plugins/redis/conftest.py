@@ -9,15 +9,16 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import gluellm_plugins_aiolimiter
 import pytest
+from loguru import logger
+
+import gluellm_plugins_aiolimiter
 from gluellm.config import Settings
 from gluellm.plugins import create_plugin_manager
 from gluellm.runtime import Runtime
 from gluellm_plugins_aiolimiter import plugin as aiolimiter_plugin
 from gluellm_plugins_redis import backend as redis_backend_module
 from gluellm_plugins_redis import plugin as redis_plugin
-from loguru import logger
 
 REDIS_SERVER = shutil.which("redis-server")
 

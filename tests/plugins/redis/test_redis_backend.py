@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio
+
 from gluellm.api import complete
 from gluellm.models.batch import APIKeyConfig
 from gluellm.runtime import override_transport, use_runtime

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import stamina
+
 from gluellm import hookimpl
 from gluellm.config import Settings
 from gluellm.plugins import PluginManager, create_plugin_manager

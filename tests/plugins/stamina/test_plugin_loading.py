@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+
 from gluellm.api import GlueLLM
 from gluellm.errors import APIConnectionError
 from gluellm.plugins import create_plugin_manager

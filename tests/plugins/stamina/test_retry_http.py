@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import stamina
+
 from gluellm import config
 from gluellm.api import complete, stream_complete
 from gluellm.errors import APIConnectionError, AuthenticationError, RateLimitError

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import stamina
+from loguru import logger
+
 from gluellm import config
 from gluellm.api import complete
 from gluellm.call import ModelCall, ModelResponse, StreamDelta
@@ -23,7 +25,6 @@ from gluellm.pipeline import run_call
 from gluellm.runtime import Runtime, use_runtime
 from gluellm.testing import FunctionTransport
 from gluellm_plugins_stamina._retrier import RETRY_AFTER_CAP_S, RetryPolicy
-from loguru import logger
 
 from .conftest import MODEL, make_settings
 

@@ -30,11 +30,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import attrs
+from loguru import logger
+
 from gluellm.call import CallHandler, CallMiddleware, ModelCall, ModelResponse
 from gluellm.errors import AuthenticationError, RateLimitError
 from gluellm.models.batch import APIKeyConfig
-from loguru import logger
-
 from gluellm_plugins_aiolimiter.limits import Limit, PerLoop, PermitBackend, local_backend
 
 if TYPE_CHECKING:

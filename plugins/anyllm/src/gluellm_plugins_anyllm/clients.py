@@ -15,8 +15,8 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 import attrs
-from gluellm.errors import AuthenticationError, ConfigurationError
 
+from gluellm.errors import AuthenticationError, ConfigurationError
 from gluellm_plugins_anyllm.http_stack import HttpStack, openai_http_client
 from gluellm_plugins_anyllm.providers import (
     COMPATIBLE_ENDPOINTS,

@@ -14,7 +14,6 @@ from gluellm.call import (
     Usage,
 )
 from gluellm.correlation import CORRELATION_HEADER
-
 from gluellm_plugins_anyllm.clients import ProviderTraits
 
 ANTHROPIC_DEFAULT_MAX_TOKENS = 8192

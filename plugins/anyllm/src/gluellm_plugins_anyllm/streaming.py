@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from gluellm.call import StreamDelta
-
 from gluellm_plugins_anyllm.convert import to_stream_delta
 from gluellm_plugins_anyllm.errors import classify_stream_error
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from gluellm.call import ModelCall, ModelResponse
 from gluellm.errors import LLMError
-
 from gluellm_plugins_anyllm.clients import (
     ClientPool,
     ProviderTraits,

@@ -31,7 +31,7 @@ class _Generator:
 
     def value(self, schema: Mapping[str, Any], name: str) -> Any:
         if "$ref" in schema:
-            return self.value(self.defs[schema["$ref"].rsplit("/", 1)[-1]], name)
+            return self.value(self._resolve(schema), name)
         if "const" in schema:
             return schema["const"]
         if "enum" in schema:
@@ -45,12 +45,19 @@ class _Generator:
         if "allOf" in schema:
             merged: dict[str, Any] = {}
             for part in schema["allOf"]:
-                merged.update(self.defs[part["$ref"].rsplit("/", 1)[-1]] if "$ref" in part else part)
+                merged.update(
+                    self.defs[part["$ref"].rsplit("/", 1)[-1]] if "$ref" in part else part
+                )
             return self.value(merged, name)
         kind = schema.get("type", "object" if "properties" in schema else "string")
         if isinstance(kind, list):
             kind = next((k for k in kind if k != "null"), "null")
         return getattr(self, f"_{kind}")(schema, name)
+
+    def _resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
+        if "$ref" not in schema:
+            return schema
+        return self._resolve(self.defs[schema["$ref"].rsplit("/", 1)[-1]])
 
     def _string(self, schema: Mapping[str, Any], name: str) -> str:
         if schema.get("format") in _FORMATS:

@@ -14,7 +14,6 @@ from typing import Any
 
 from gluellm.call import Message, ModelCall, ModelResponse, ToolCallRequest, Usage
 from gluellm.testing import streamed
-
 from gluellm_plugins_mock.schema_values import value_for_schema
 
 

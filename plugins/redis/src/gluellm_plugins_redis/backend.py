@@ -25,9 +25,6 @@ import uuid
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from gluellm.call import CallMiddleware, ModelCall
-from gluellm_plugins_aiolimiter.limits import Limit, LocalBackend, PerLoop, local_backend
-from gluellm_plugins_aiolimiter.middleware import build_rate_limiter
 from loguru import logger
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -35,9 +32,14 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from gluellm.call import CallMiddleware, ModelCall
+from gluellm_plugins_aiolimiter.limits import Limit, LocalBackend, PerLoop, local_backend
+from gluellm_plugins_aiolimiter.middleware import build_rate_limiter
+
 if TYPE_CHECKING:
-    from gluellm.config import Settings
     from redis.commands.core import AsyncScript
+
+    from gluellm.config import Settings
 
 KEY_PREFIX = "gluellm:ratelimit:"
 """Prefix of every Redis key this backend writes (one sorted set per limit)."""

@@ -38,7 +38,6 @@ def get_rate_limiter(call: ModelCall) -> CallMiddleware | None:
     if settings.rate_limit_backend != "redis" or not settings.rate_limit_enabled:
         return None
     from gluellm_plugins_aiolimiter.middleware import build_rate_limiter
-
     from gluellm_plugins_redis.backend import redis_backend
 
     return build_rate_limiter(call, settings, redis_backend(settings.rate_limit_redis_url))

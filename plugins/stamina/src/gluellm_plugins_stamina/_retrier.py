@@ -34,9 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import stamina
+from loguru import logger
+
 from gluellm.errors import RateLimitError, is_retryable
 from gluellm.plugins import call_each
-from loguru import logger
 
 if TYPE_CHECKING:
     from gluellm.call import CallHandler, ModelCall, ModelResponse

@@ -22,7 +22,6 @@ def get_retrier(call: ModelCall) -> CallMiddleware | None:
         call that may not be retried pays nothing for this layer.
     """
     from gluellm.runtime import get_runtime
-
     from gluellm_plugins_stamina._retrier import Retrier, RetryPolicy
 
     # Resolved per call, not at registration: settings may be reloaded between calls,
