@@ -7,6 +7,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 PROBE = (
     "import sys, time\n"
@@ -41,3 +42,15 @@ def cold_import(module: str, runs: int) -> dict[str, object]:
         "max_ms": max(times) * 1000,
         "sdks_loaded": loaded,
     }
+
+
+def cli_help(runs: int) -> dict[str, float]:
+    """Median wall time of ``gluellm --help`` (every installed plugin loaded), fresh processes."""
+    times: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "gluellm.cli", "--help"], capture_output=True, check=True
+        )
+        times.append(time.perf_counter() - started)
+    return {"median_ms": statistics.median(times) * 1000, "max_ms": max(times) * 1000}

@@ -26,7 +26,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_import import cold_import  # noqa: E402
+from bench_import import cli_help, cold_import  # noqa: E402
 from fake_server_process import fake_server  # noqa: E402
 
 from gluellm_plugins_anyllm.http_stack import DEFAULT_STACK  # noqa: E402
@@ -70,6 +70,11 @@ def bench_imports(runs: int) -> dict[str, Any]:
     print(
         f"  gluellm / openai import time: {ratio:.2f}x; "
         f"provider SDKs imported by `import gluellm`: {'none' if clean else 'SOME (budget broken)'}"
+    )
+    help_run = results["gluellm --help"] = cli_help(runs)
+    print(
+        f"  gluellm --help   median {help_run['median_ms']:7.1f} ms  "
+        f"(max {help_run['max_ms']:.1f}; interpreter start and every plugin's entry point included)"
     )
     return results
 

@@ -73,3 +73,15 @@ def test_public_names_resolve_and_stay_in_step():
     assert typed == lazy  # what type checkers see is what users get
     for name in gluellm.__all__:
         assert getattr(gluellm, name) is not None
+
+
+def test_gluellm_help_does_not_load_rich():
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "gluellm.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Commands:" in proc.stdout
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
+    assert not {name for name in imported if name.split(".")[0] == "rich"}
