@@ -293,3 +293,35 @@ async def test_observers_see_a_stream_cut_midway(plugin_manager, scripted, runti
     [(turn, error)] = observer.seen
     assert turn is None
     assert isinstance(error, APIConnectionError)
+
+
+def test_transport_clients_are_closed_before_their_event_loop_ends(plugin_manager):
+    from gluellm.runtime import Runtime, use_runtime
+
+    closed_on = []
+
+    class LoopBound(FunctionTransport):
+        async def aclose(self) -> None:
+            closed_on.append(asyncio.get_running_loop())
+
+    transport = LoopBound(lambda call: "ok")
+
+    class Provider:
+        @hookimpl
+        def register_transports(self, register):
+            register("bound", lambda: transport)
+
+    plugin_manager.register(Provider())
+    runtime = Runtime(plugin_manager)
+    loops = []
+
+    async def main():
+        loops.append(asyncio.get_running_loop())
+        await complete("a", model="bound:m")
+        await complete("b", model="bound:m")
+
+    with use_runtime(runtime):
+        asyncio.run(main())
+        asyncio.run(main())
+    assert closed_on == loops  # once per loop, while that loop was still running
+    assert len(set(map(id, loops))) == 2

@@ -155,6 +155,7 @@ async def run_call(call: ModelCall, runtime: Runtime) -> ModelResponse:
     """Send one model call through the pipeline and notify ``on_call_end`` observers."""
     if not runtime.started:
         await runtime.startup()
+    await runtime.watch_loop()
     if get_runtime() is not runtime:
         # A client given runtime= directly: plugins that look the runtime up (settings,
         # observers) must see this one, not the default.

@@ -195,6 +195,8 @@ def run_example(code: str, cwd: Path, **env: str) -> str:
         timeout=120,
     )
     assert finished.returncode == 0, finished.stderr
+    # Clients are closed with their event loop: nothing leaks or warns at exit.
+    assert "Unclosed" not in finished.stderr, finished.stderr
     return finished.stdout
 
 
