@@ -202,9 +202,12 @@ class GlueLLM:
         return result
 
     def _remember_turn(self, run: _PreparedRun) -> None:
-        """Commit a finished turn; only ever after success, so a failed call can be retried."""
-        if self._remember:
-            self.conversation.extend_wire(run.history[run.remembered :])
+        """Commit a finished turn; only ever after success, so a failed call can be retried.
+
+        A turn that started before `reset_conversation` is not committed to the fresh one.
+        """
+        if run.conversation is not None and run.conversation is self._conversation:
+            run.conversation.extend_wire(run.history[run.remembered :])
 
     def _prepare(
         self,
@@ -236,9 +239,8 @@ class GlueLLM:
             correlation_id=correlation_id,
             metadata=self._metadata(),
         )
-        history: list[Message] = (
-            self._conversation.messages_dict if self._conversation is not None else []
-        )
+        conversation = self.conversation if self._remember else None
+        history: list[Message] = conversation.messages_dict if conversation is not None else []
         remembered = len(history)
         history.append({"role": Role.USER.value, "content": user_message})
         options = LoopOptions(
@@ -249,7 +251,7 @@ class GlueLLM:
             structured_retries=settings.structured_output_max_retries,
         )
         system: list[Message] = [{"role": Role.SYSTEM.value, "content": system_text}]
-        return _PreparedRun(runtime, template, system, history, remembered, options)
+        return _PreparedRun(runtime, template, system, history, remembered, options, conversation)
 
     async def stream_complete(
         self,
@@ -341,6 +343,7 @@ class _PreparedRun:
     history: list[Message]
     remembered: int
     options: LoopOptions
+    conversation: Conversation | None  # where the turn is committed; None: not remembered
 
 
 def _one_off(*args: Any, **kwargs: Any) -> GlueLLM:
