@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from gluellm.api import GlueLLM
-from gluellm.call import ModelCall
+from pydantic import BaseModel
+
+from gluellm.api import GlueLLM, stream_structured_complete
+from gluellm.call import ModelCall, ModelResponse, StreamDelta
 from gluellm.runtime import override_transport
-from gluellm.testing import FunctionTransport
+from gluellm.structured_stream import parse_partial_json
+from gluellm.testing import FunctionTransport, ScriptedStream, ScriptedTransport
+
+from .conftest import MODEL
 
 
 async def test_a_turn_in_flight_during_reset_is_not_remembered_by_the_fresh_conversation(
@@ -31,3 +36,27 @@ async def test_a_turn_in_flight_during_reset_is_not_remembered_by_the_fresh_conv
         assert client.conversation.messages_dict == []
         await client.complete("fresh")
     assert [m.content for m in client.conversation.messages] == ["fresh", "ok"]
+
+
+class Reading(BaseModel):
+    label: str
+    value: int
+
+
+def test_a_number_cut_midway_is_not_reported_as_a_partial_value():
+    # "value": 1234 arriving as "12" then "34" must never show value=12.
+    assert parse_partial_json('{"label": "a", "value": 12') == {"label": "a"}
+    assert parse_partial_json('{"label": "a", "values": [1, 2') == {"label": "a", "values": [1]}
+    assert parse_partial_json('{"label": "a", "value": 12,') == {"label": "a", "value": 12}
+    assert parse_partial_json('{"label": "a", "value": 1234}') == {"label": "a", "value": 1234}
+
+
+async def test_streamed_structured_partials_never_hold_a_truncated_number(runtime):
+    pieces = ['{"label": ', '"x", ', '"value": ', "12", "34", "}"]
+    deltas = [StreamDelta(content=piece) for piece in pieces]
+    deltas.append(StreamDelta(finish_reason="stop"))
+    transport = ScriptedTransport(ModelResponse(stream=ScriptedStream(deltas)))
+    with override_transport(transport):
+        items = [p async for p in stream_structured_complete("Read", Reading, model=MODEL)]
+    assert items[-1].value == 1234
+    assert [item.value for item in items if "value" in item.model_fields_set] == [1234, 1234]

@@ -12,6 +12,7 @@ metadata attached as on `structured_complete`'s result.
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
@@ -27,6 +28,8 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 
 _MISSING: Any = object()
 """A value that is not (yet) usable: the field stays unset in the partial instance."""
+
+_TRAILING_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]*)?$")
 
 _adapters: dict[Any, pydantic.TypeAdapter[Any]] = {}
 
@@ -76,6 +79,10 @@ def parse_partial_json(text: str) -> Any:
     fence = body.find("```")
     if fence >= 0:
         body = body[:fence]
+    if body[-1:].isdigit():
+        # A number at the very end may still grow ("12" of "1234"): drop it until it
+        # ends. (Inside an unfinished string this only holds back its last digits.)
+        body = _TRAILING_NUMBER.sub("", body)
     try:
         return pydantic_core.from_json(body, allow_partial="trailing-strings")
     except ValueError:
