@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 
 from pydantic import BaseModel
 
@@ -60,3 +62,35 @@ async def test_streamed_structured_partials_never_hold_a_truncated_number(runtim
         items = [p async for p in stream_structured_complete("Read", Reading, model=MODEL)]
     assert items[-1].value == 1234
     assert [item.value for item in items if "value" in item.model_fields_set] == [1234, 1234]
+
+
+def test_a_tool_function_is_not_kept_alive_by_the_schema_cache():
+    # A request handler that defines its tools as closures over request data must not
+    # accumulate every closure (and its data) for the life of the process.
+    class RequestData:
+        pass
+
+    def make_client() -> tuple[GlueLLM, weakref.ref[RequestData]]:
+        data = RequestData()
+
+        def lookup(query: str) -> str:
+            """Look something up in this request's data."""
+            return f"{query}: {data!r}"
+
+        return GlueLLM(model=MODEL, tools=[lookup]), weakref.ref(data)
+
+    client, data = make_client()
+    assert client.tools
+    del client
+    gc.collect()
+    assert data() is None
+
+
+def test_the_schema_cache_still_reuses_a_live_functions_tool():
+    def lookup(query: str) -> str:
+        """Look something up."""
+        return query
+
+    first = GlueLLM(model=MODEL, tools=[lookup])
+    second = GlueLLM(model=MODEL, tools=[lookup])
+    assert first._function_tools[0] is second._function_tools[0]

@@ -59,14 +59,20 @@ __all__ = [
 T = TypeVar("T", bound=BaseModel)
 ToolSpec = Callable[..., Any] | Tool | str
 
-# Building a tool's schema costs milliseconds; do it once per function.
-_tool_cache: weakref.WeakKeyDictionary[Callable[..., Any], Tool] = weakref.WeakKeyDictionary()
+# Building a tool's schema costs milliseconds; do it once per function. The Tool holds
+# its function, so the cache must hold the Tool weakly: a strong value would keep the
+# weak key (and everything a closure captured) alive forever.
+_tool_cache: weakref.WeakKeyDictionary[Callable[..., Any], weakref.ref[Tool]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _tool_for(function: Callable[..., Any]) -> Tool:
-    tool = _tool_cache.get(function)
+    cached = _tool_cache.get(function)
+    tool = cached() if cached is not None else None
     if tool is None:
-        tool = _tool_cache[function] = Tool.from_function(function)
+        tool = Tool.from_function(function)
+        _tool_cache[function] = weakref.ref(tool)
     return tool
 
 
