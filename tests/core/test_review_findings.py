@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import weakref
+from collections.abc import Awaitable
 
 from pydantic import BaseModel
 
-from gluellm.api import GlueLLM, stream_structured_complete
+from gluellm import hookimpl
+from gluellm.api import GlueLLM, complete, stream_structured_complete
 from gluellm.call import ModelCall, ModelResponse, StreamDelta
-from gluellm.runtime import override_transport
+from gluellm.runtime import Runtime, override_transport
 from gluellm.structured_stream import parse_partial_json
 from gluellm.testing import FunctionTransport, ScriptedStream, ScriptedTransport
 
@@ -94,3 +96,42 @@ def test_the_schema_cache_still_reuses_a_live_functions_tool():
     first = GlueLLM(model=MODEL, tools=[lookup])
     second = GlueLLM(model=MODEL, tools=[lookup])
     assert first._function_tools[0] is second._function_tools[0]
+
+
+async def test_concurrent_first_calls_wait_for_the_plugins_startup(plugin_manager, runtime):
+    events: list[str] = []
+
+    class SlowStartup:
+        @hookimpl
+        def startup(self, runtime: Runtime) -> Awaitable[None]:
+            async def start() -> None:
+                events.append("startup began")
+                await asyncio.sleep(0.05)  # e.g. opening a connection pool
+                events.append("startup done")
+
+            return start()
+
+    plugin_manager.register(SlowStartup(), name="slow-startup")
+
+    def answer(call: ModelCall) -> str:
+        events.append("model called")
+        return "ok"
+
+    with override_transport(FunctionTransport(answer)):
+        await asyncio.gather(*(complete("hi", model="fn:model") for _ in range(3)))
+    assert events == ["startup began", "startup done"] + ["model called"] * 3
+
+
+async def test_a_startup_hook_may_itself_call_the_model(plugin_manager, runtime):
+    class WarmUp:
+        @hookimpl
+        def startup(self, runtime: Runtime) -> Awaitable[None]:
+            return complete("warm up", model="fn:model")
+
+    plugin_manager.register(WarmUp(), name="warm-up")
+    transport = FunctionTransport(lambda call: "ok")
+    with override_transport(transport):
+        async with asyncio.timeout(5):
+            result = await complete("hi", model="fn:model")
+    assert result.final_response == "ok"
+    assert [call.messages[-1]["content"] for call in transport.calls] == ["warm up", "hi"]

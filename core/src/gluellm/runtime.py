@@ -45,6 +45,7 @@ class Runtime:
         self._named: dict[str, dict[str, Any]] = {}
         self._configured = False
         self._started = False
+        self._starting: asyncio.Future[None] | None = None  # the startup in progress
         # One finalizer per event loop, closing that loop's transport clients (see below).
         self._loop_finalizers: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, AsyncGenerator[None, None]
@@ -171,12 +172,24 @@ class Runtime:
         return self._started
 
     async def startup(self) -> None:
-        """Fire ``configure`` and ``startup`` once; await what plugins return."""
-        if self._started:
+        """Fire ``configure`` and ``startup`` once; await what plugins return.
+
+        Concurrent first calls share one startup and all wait for it to finish.
+        """
+        if self._started or _in_startup.get():  # a call made by a startup hook: go on
             return
-        self._started = True  # set first: concurrent first calls must not start twice
+        starting = self._starting
+        loop = asyncio.get_running_loop()
+        if starting is None or starting.done() or starting.get_loop() is not loop:
+            # None yet, or one that was cancelled, or one on a loop that has gone away.
+            starting = self._starting = asyncio.ensure_future(self._start())
+        await asyncio.shield(starting)
+
+    async def _start(self) -> None:
+        _in_startup.set(True)  # this task's own context only
         self.configure()
         await _await_all(call_each(self.plugin_manager, "startup", runtime=self))
+        self._started = True
 
     async def watch_loop(self) -> None:
         """Close this loop's transport clients when the loop shuts down.
@@ -215,6 +228,7 @@ class Runtime:
         self._transports.clear()
         await _await_all(call_each(self.plugin_manager, "shutdown", runtime=self))
         self._started = False
+        self._starting = None
 
 
 async def _await_all(results: list[tuple[str, Any]]) -> None:
@@ -231,6 +245,7 @@ async def _await_all(results: list[tuple[str, Any]]) -> None:
 
 
 _default_runtime: Runtime | None = None
+_in_startup: ContextVar[bool] = ContextVar("gluellm_in_startup", default=False)
 _scoped_runtime: ContextVar[Runtime | None] = ContextVar("gluellm_runtime", default=None)
 _transport_override: ContextVar[Transport | None] = ContextVar(
     "gluellm_transport_override", default=None
