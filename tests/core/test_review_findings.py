@@ -6,8 +6,9 @@ import asyncio
 import gc
 import weakref
 from collections.abc import Awaitable
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from gluellm import hookimpl
 from gluellm.api import GlueLLM, complete, stream_structured_complete
@@ -15,6 +16,7 @@ from gluellm.call import ModelCall, ModelResponse, StreamDelta
 from gluellm.runtime import Runtime, override_transport
 from gluellm.structured_stream import parse_partial_json
 from gluellm.testing import FunctionTransport, ScriptedStream, ScriptedTransport
+from gluellm.tools import Tool
 
 from .conftest import MODEL
 
@@ -135,3 +137,17 @@ async def test_a_startup_hook_may_itself_call_the_model(plugin_manager, runtime)
             result = await complete("hi", model="fn:model")
     assert result.final_response == "ok"
     assert [call.messages[-1]["content"] for call in transport.calls] == ["warm up", "hi"]
+
+
+def test_an_annotated_field_description_reaches_the_tool_schema():
+    def find_hotels(
+        city: Annotated[str, Field(description="City name")],
+        limit: Annotated[int, Field(description="How many", ge=1)] = 5,
+    ) -> str:
+        """Find hotels."""
+        return city
+
+    properties = Tool.from_function(find_hotels).parameters["properties"]
+    assert properties["city"]["description"] == "City name"
+    assert properties["limit"]["description"] == "How many"
+    assert properties["limit"]["minimum"] == 1

@@ -79,7 +79,11 @@ class Tool:
                 field.description = field.description or arg_docs.get(param.name)
             else:
                 default = ... if param.default is param.empty else param.default
-                field = pydantic.Field(default=default, description=arg_docs.get(param.name))
+                field = pydantic.Field(default=default)
+                # Set only when the docstring has one: description=None would erase one
+                # given in the hint (`x: Annotated[str, Field(description=...)]`).
+                if arg_docs.get(param.name):
+                    field = pydantic.Field(default=default, description=arg_docs[param.name])
             fields[param.name] = (hints.get(param.name, Any), field)
         model = pydantic.create_model(
             f"{tool_name}_arguments",
