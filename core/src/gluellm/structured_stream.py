@@ -39,8 +39,10 @@ async def stream_structured(
 ) -> AsyncGenerator[M, None]:
     """Turn a `stream_tool_loop` stream into partial instances, then the validated one.
 
-    A partial instance is yielded whenever the parsed JSON has changed. Text of a turn
-    that is superseded (a re-ask) or that called tools starts the next turn afresh.
+    A partial instance is yielded whenever the parsed JSON has changed. A turn's text
+    streams before the turn reveals whether it calls tools, so a tool turn that writes
+    JSON-like text can yield partials; the next turn (after tools or a re-ask) starts
+    afresh, and the last instance always comes from the answering turn.
 
     Args:
         chunks: The streaming tool loop's chunks; the caller closes them.
