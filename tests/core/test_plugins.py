@@ -129,3 +129,31 @@ def test_registration_hooks_skip_a_plugin_that_raises(plugin_manager, runtime):
     plugin_manager.register(Broken(), name="broken")
     plugin_manager.register(Good(), name="good")
     assert list(runtime.tools) == ["ping"]
+
+
+def test_configure_reaches_every_plugin_even_after_one_raises(plugin_manager):
+    from gluellm.runtime import Runtime
+
+    configured = []
+
+    class Raises:
+        @hookimpl
+        def configure(self, settings):
+            raise RuntimeError("bad configure")
+
+    class Records:
+        def __init__(self, name):
+            self.name = name
+
+        @hookimpl
+        def configure(self, settings):
+            configured.append((self.name, settings.default_model))
+
+    plugin_manager.register(Records("early"), name="early")
+    plugin_manager.register(Raises(), name="raises")
+    runtime = Runtime(plugin_manager)
+    runtime.configure()
+    plugin_manager.register(Raises(), name="raises-late")  # must not raise out of register
+    plugin_manager.register(Records("late"), name="late")
+    default = runtime.settings.default_model
+    assert configured == [("early", default), ("late", default)]

@@ -222,3 +222,35 @@ async def test_a_failed_turn_is_not_remembered(scripted):
     await client.complete("second try")
     assert [m["content"] for m in scripted.calls[1].messages][1:] == ["second try"]
     assert [m.content for m in client.conversation.messages] == ["second try", "answer"]
+
+
+async def test_tools_added_to_a_client_later_are_offered(scripted):
+    def get_time() -> str:
+        """Current time."""
+        return "12:00"
+
+    client = GlueLLM(model=MODEL, tools=[get_weather])
+    client.tools.append(get_time)
+    scripted.add("ok")
+    await client.complete("hi")
+    offered = [tool["function"]["name"] for tool in scripted.calls[0].tools]
+    assert offered == ["get_weather", "get_time"]
+
+
+async def test_a_truncated_answer_is_flagged(scripted):
+    from gluellm.call import ModelResponse
+
+    scripted.add(ModelResponse(content="The answer is forty", finish_reason="length"))
+    result = await complete("hi", model=MODEL)
+    assert result.finish_reason == "length"
+    scripted.add("done")
+    assert (await complete("hi", model=MODEL)).finish_reason == "stop"
+
+
+async def test_a_truncated_streamed_answer_is_flagged(scripted):
+    from gluellm.api import stream_complete
+    from gluellm.call import ModelResponse
+
+    scripted.add(ModelResponse(content="cut short", finish_reason="length"))
+    chunks = [chunk async for chunk in stream_complete("hi", model=MODEL)]
+    assert chunks[-1].result.finish_reason == "length"

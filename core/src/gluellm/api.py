@@ -128,10 +128,19 @@ class GlueLLM:
         self.runtime = runtime
         self._conversation: Conversation | None = None  # built on first use
         self._remember = True  # one-off calls (complete() ...) have no one to remember for
+        self._tools_source: list[ToolSpec] = []
+        self._function_tools: list[Tool | str] = []
         # Fail at construction, not at the first call, on a tool that cannot be described.
-        self._function_tools = [
-            _tool_for(t) if callable(t) and not isinstance(t, Tool) else t for t in self.tools
-        ]
+        self._current_tools()
+
+    def _current_tools(self) -> list[Tool | str]:
+        """``self.tools`` as tools, rebuilt only when the list changed since last time."""
+        if self.tools != self._tools_source:
+            self._function_tools = [
+                _tool_for(t) if callable(t) and not isinstance(t, Tool) else t for t in self.tools
+            ]
+            self._tools_source = list(self.tools)
+        return self._function_tools
 
     @property
     def conversation(self) -> Conversation:
@@ -228,7 +237,7 @@ class GlueLLM:
         settings = runtime.settings
         model = self.model or settings.default_model
         provider, model_name = split_model(model)
-        tools = as_tools(self._function_tools, runtime.tools)
+        tools = as_tools(self._current_tools(), runtime.tools)
         system_text = _system_text(
             self.system_prompt or settings.default_system_prompt, tuple(tools.values())
         )

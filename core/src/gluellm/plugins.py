@@ -63,6 +63,16 @@ class PluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self.load_failures: list[PluginLoadFailure] = []
         self._distributions: dict[str, importlib.metadata.Distribution] = {}
+        self._configure_kwargs: dict[str, Any] | None = None
+
+    def configure_plugins(self, settings: Any) -> None:
+        """Fire ``configure`` for every plugin, now and for plugins registered later.
+
+        Each plugin is called on its own: one that raises is logged and skipped, and
+        the others are still configured (pluggy's historic call would stop at it).
+        """
+        self._configure_kwargs = {"settings": settings}
+        call_each(self, "configure", **self._configure_kwargs)
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
         """Register ``plugin``; raise `PluginError` if it implements an unknown hook."""
@@ -72,6 +82,8 @@ class PluginManager(pluggy.PluginManager):
             plugin_name = self.get_name(plugin) or repr(plugin)
             self.unregister(plugin)
             raise PluginError(_unknown_hook_message(plugin_name, unknown, self._spec_names()))
+        if self._configure_kwargs is not None:  # configured already: this one joins late
+            call_each(self, "configure", only=plugin, **self._configure_kwargs)
         return registered
 
     def distribution_of(self, plugin_name: str) -> importlib.metadata.Distribution | None:
@@ -155,9 +167,15 @@ def create_plugin_manager(
 
 
 def call_each(
-    manager: pluggy.PluginManager, hook_name: str, **kwargs: Any
+    manager: pluggy.PluginManager, hook_name: str, only: object = None, **kwargs: Any
 ) -> list[tuple[str, Any]]:
     """Call every implementation of a hook alone; log and skip the ones that raise.
+
+    Args:
+        manager: The plugin manager.
+        hook_name: The hook to call.
+        only: Call only this plugin's implementation.
+        **kwargs: The hook's arguments.
 
     Returns:
         ``(plugin name, result)`` for each implementation that returned normally.
@@ -167,6 +185,8 @@ def call_each(
     results = []
     caller = getattr(manager.hook, hook_name)
     for impl in reversed(caller.get_hookimpls()):  # pluggy's own order: last registered first
+        if only is not None and impl.plugin is not only:
+            continue
         try:
             results.append((impl.plugin_name, impl.function(**kwargs)))
         except Exception:

@@ -21,6 +21,8 @@ class ToolExecutionResult(BaseModel):
         structured_output: The validated ``response_format`` instance, if one was asked for.
         pending_tool_calls: With ``execute_tools=False``: the tool calls the model asked
             for, not run (``id``, ``tool_name``, ``arguments``).
+        finish_reason: Why the last model turn stopped, as the provider said: ``stop``,
+            or ``length`` when the answer was cut off at the token limit.
         model: The model string the run used.
         correlation_id: The ID tying this run's logs, retries and records together.
     """
@@ -34,6 +36,7 @@ class ToolExecutionResult(BaseModel):
     tokens_used: dict[str, int] | None = None
     structured_output: Any = None
     pending_tool_calls: list[dict[str, Any]] = Field(default_factory=list)
+    finish_reason: str | None = None
     model: str | None = None
     correlation_id: str | None = None
 

@@ -65,12 +65,7 @@ class Runtime:
         if self._configured:
             return
         self._configured = True
-        try:
-            self.plugin_manager.hook.configure.call_historic(kwargs={"settings": self.settings})
-        except Exception:
-            from loguru import logger
-
-            logger.exception("a plugin failed in hook configure")
+        self.plugin_manager.configure_plugins(self.settings)
 
     # --- transports ----------------------------------------------------------
 

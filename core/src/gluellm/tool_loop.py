@@ -136,6 +136,7 @@ class LoopState:
             tool_execution_history=[e.as_history_entry() for e in self.executions],
             raw_response=self.last.raw if self.last else None,
             tokens_used=self.usage.as_dict() if self.usage else None,
+            finish_reason=self.last.finish_reason if self.last else None,
             model=call.model,
             correlation_id=call.correlation_id,
             **extra,
