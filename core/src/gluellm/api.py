@@ -1,22 +1,31 @@
-"""The public API: `complete`, `structured_complete` and the `GlueLLM` client."""
+"""The public API: `complete`, `structured_complete`, `embed` and the `GlueLLM` client.
+
+Every function here starts a run (see `gluellm.runs`): ``wrap_run`` middleware and
+``on_run_end`` observers see it whole, tool loop, re-asks and streams included.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import math
+import time
 import weakref
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
 import attrs
 from pydantic import BaseModel
 
 from gluellm.call import Message, ModelCall, new_correlation_id
 from gluellm.correlation import correlation_scope, get_correlation_id
+from gluellm.costs import Budget
+from gluellm.embeddings import EmbeddingResult, run_embedding
 from gluellm.errors import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
+    BudgetExceededError,
     ConfigurationError,
     InvalidRequestError,
     LLMError,
@@ -26,38 +35,70 @@ from gluellm.errors import (
     TokenLimitError,
 )
 from gluellm.model_ids import split_model
-from gluellm.models.batch import APIKeyConfig
 from gluellm.models.conversation import Conversation, Role
 from gluellm.models.prompt import SystemPrompt
+from gluellm.params import NO_PARAMS, ModelParams
 from gluellm.results import ToolExecutionResult, attach_run_metadata
+from gluellm.runs import RunRequest, StreamedRun, current_run, execute_run
 from gluellm.runtime import Runtime, get_runtime
 from gluellm.streaming import StreamChunk, stream_tool_loop
 from gluellm.structured_stream import stream_structured
 from gluellm.tool_loop import LoopOptions, run_tool_loop
 from gluellm.tools import Tool, as_tools
 
+if TYPE_CHECKING:
+    from gluellm.models.batch import APIKeyConfig
+
 __all__ = [
     "APIConnectionError",
     "APITimeoutError",
     "AuthenticationError",
+    "Budget",
+    "BudgetExceededError",
+    "CallParams",
     "ConfigurationError",
+    "EmbeddingResult",
     "GlueLLM",
     "InvalidRequestError",
     "LLMError",
     "MaxToolIterationsError",
+    "ModelParams",
     "RateLimitError",
     "StreamChunk",
     "StructuredOutputError",
     "TokenLimitError",
     "ToolExecutionResult",
     "complete",
+    "embed",
     "stream_complete",
     "stream_structured_complete",
     "structured_complete",
 ]
 
-T = TypeVar("T", bound=BaseModel)
-ToolSpec = Callable[..., Any] | Tool | str
+
+class CallParams(TypedDict, total=False):
+    """Model parameters every API function and `GlueLLM` accepts (see `ModelParams`).
+
+    ``extra_params`` passes provider-specific parameters through as they are. On
+    `GlueLLM` they are the client's defaults; a call's values override them.
+    """
+
+    temperature: float
+    max_tokens: int
+    top_p: float
+    stop: str | Sequence[str]
+    seed: int
+    tool_choice: str
+    extra_params: Mapping[str, Any]
+
+
+def _params(given: CallParams) -> ModelParams | None:
+    if not given:
+        return None
+    values: dict[str, Any] = dict(given)
+    extra = values.pop("extra_params", None) or {}
+    return ModelParams(extra=dict(extra), **values)
+
 
 # Building a tool's schema costs milliseconds; do it once per function. The Tool holds
 # its function, so the cache must hold the Tool weakly: a strong value would keep the
@@ -81,6 +122,60 @@ def _system_text(content: str, tools: tuple[Tool, ...]) -> str:
     return SystemPrompt(content=content).to_formatted_string(tools)
 
 
+def _check_timeout(name: str, value: float | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise ValueError(f"{name} must be a number of seconds, got {value!r}.")
+    if value <= 0:
+        raise ValueError(
+            f"{name} must be more than 0 seconds, got {value!r}. Leave it unset for the "
+            "default (GLUELLM_DEFAULT_REQUEST_TIMEOUT)."
+        )
+
+
+def _check_model(model: object) -> None:
+    if model is None:
+        return
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError(
+            f"model must be a non-empty 'provider:model' string such as "
+            f"'openai:gpt-4o-mini', got {model!r}."
+        )
+
+
+def _check_user_message(user_message: object) -> None:
+    if not isinstance(user_message, str) or not user_message.strip():
+        raise ValueError(
+            f"user_message must be a non-empty string, got {user_message!r}. "
+            "Pass the text you want the model to answer."
+        )
+
+
+def _check_response_format(response_format: object) -> None:
+    if not (isinstance(response_format, type) and issubclass(response_format, BaseModel)):
+        raise TypeError(
+            f"response_format must be a pydantic model class (a subclass of "
+            f"pydantic.BaseModel), got {response_format!r}. Wrap other types in one, e.g. "
+            "class Answer(BaseModel): value: list[int]."
+        )
+
+
+T = TypeVar("T", bound=BaseModel)
+ToolSpec = Callable[..., Any] | Tool | str
+
+
+@attrs.frozen(kw_only=True)
+class _CallOptions:
+    """What one call of a `GlueLLM` method overrides."""
+
+    model: str | None = None
+    correlation_id: str | None = None
+    timeout: float | None = None
+    params: ModelParams | None = None
+    budget: Budget | None = None
+
+
 class GlueLLM:
     """A client with conversation memory: each call continues the conversation.
 
@@ -90,14 +185,24 @@ class GlueLLM:
         tools: Functions (sync or async), `Tool` objects, or names of plugin tools.
         max_tool_iterations: Rounds of tool calls allowed per request; defaults to
             ``GLUELLM_MAX_TOOL_ITERATIONS``.
-        eval_store: Where eval plugins record this client's calls.
-        api_key: Key for every call; by default the transport looks one up.
+        eval_store: Where eval plugins record this client's runs (an `EvalStore`); it
+            takes precedence over the global store.
+        embedding_model: Model for `embed`; defaults to ``GLUELLM_DEFAULT_EMBEDDING_MODEL``.
+        api_key: Key for every call; by default ``GLUELLM_<PROVIDER>_API_KEY`` from the
+            runtime's settings, else the provider's own variable (``OPENAI_API_KEY``).
         base_url: Endpoint override for every call.
         timeout: Seconds one model request (one attempt) may take; defaults to
             ``GLUELLM_DEFAULT_REQUEST_TIMEOUT``.
         api_keys: A pool of keys; the rate-limit plugin gives each call a key with a
             free permit. Ignored when ``api_key`` is set.
+        budget: Spending limit per call (cost and/or tokens); a call's own ``budget=``
+            replaces it.
         runtime: Plugins and registries to use; by default the current runtime.
+        **params: Model parameters (``temperature``, ``max_tokens``, ``top_p``, ``stop``,
+            ``seed``, ``tool_choice``, ``extra_params``): defaults for every call.
+
+    Raises:
+        ValueError: A parameter is out of range; the message says which and why.
     """
 
     def __init__(
@@ -108,23 +213,32 @@ class GlueLLM:
         max_tool_iterations: int | None = None,
         eval_store: Any = None,
         *,
+        embedding_model: str | None = None,
         api_key: str | None = None,
         base_url: str | None = None,
         timeout: float | None = None,
         api_keys: Sequence[APIKeyConfig] | None = None,
+        budget: Budget | None = None,
         runtime: Runtime | None = None,
+        **params: Unpack[CallParams],
     ) -> None:
         if max_tool_iterations is not None and max_tool_iterations < 1:
             raise ValueError("max_tool_iterations must be at least 1.")
+        _check_model(model)
+        _check_model(embedding_model)
+        _check_timeout("timeout", timeout)
         self.model = model
         self.system_prompt = system_prompt
         self.tools = list(tools or ())
         self.max_tool_iterations = max_tool_iterations
         self.eval_store = eval_store
+        self.embedding_model = embedding_model
         self.api_key = api_key
         self.base_url = base_url
         self.timeout = timeout
         self.api_keys = tuple(api_keys or ())
+        self.budget = budget
+        self.params = _params(params) or NO_PARAMS
         self.runtime = runtime
         self._conversation: Conversation | None = None  # built on first use
         self._remember = True  # one-off calls (complete() ...) have no one to remember for
@@ -158,15 +272,30 @@ class GlueLLM:
         user_message: str,
         execute_tools: bool = True,
         *,
+        model: str | None = None,
         correlation_id: str | None = None,
         timeout: float | None = None,
+        budget: Budget | None = None,
+        **params: Unpack[CallParams],
     ) -> ToolExecutionResult:
         """Send ``user_message``, run the tool loop, and return the result.
 
+        Args:
+            user_message: The new message.
+            execute_tools: Run the tools the model asks for; with False the requested
+                calls come back in ``pending_tool_calls``.
+            model: This call's model, instead of the client's.
+            correlation_id: ID for this call's logs and records; by default a new one.
+            timeout: Seconds one model request may take, instead of the client's.
+            budget: Spending limit for this call, instead of the client's.
+            **params: Model parameters for this call, over the client's.
+
         Raises:
             LLMError: A classified provider error, or the loop's own limits.
+            BudgetExceededError: The budget was spent before the loop finished.
         """
-        return await self._run(user_message, None, execute_tools, correlation_id, timeout)
+        options = self._call_options(model, correlation_id, timeout, budget, params)
+        return await self._run(user_message, None, execute_tools, options, "complete")
 
     async def structured_complete(
         self,
@@ -174,8 +303,11 @@ class GlueLLM:
         response_format: type[T],
         execute_tools: bool = True,
         *,
+        model: str | None = None,
         correlation_id: str | None = None,
         timeout: float | None = None,
+        budget: Budget | None = None,
+        **params: Unpack[CallParams],
     ) -> T:
         """Like `complete`, but return a validated ``response_format`` instance.
 
@@ -183,82 +315,188 @@ class GlueLLM:
         attributes of the returned instance.
 
         Raises:
+            TypeError: ``response_format`` is not a pydantic model class.
             StructuredOutputError: No answer validated within the allowed re-asks.
         """
+        _check_response_format(response_format)
+        options = self._call_options(model, correlation_id, timeout, budget, params)
         result = await self._run(
-            user_message, response_format, execute_tools, correlation_id, timeout
+            user_message, response_format, execute_tools, options, "structured_complete"
         )
         instance: T = result.structured_output
         attach_run_metadata(instance, result)
         return instance
 
-    def _metadata(self) -> dict[str, Any]:
-        metadata: dict[str, Any] = {}
-        if self.eval_store is not None:
-            metadata["eval_store"] = self.eval_store
-        if self.api_keys and self.api_key is None:
-            metadata["api_keys"] = self.api_keys
-        return metadata
+    async def embed(
+        self,
+        texts: str | Sequence[str],
+        *,
+        model: str | None = None,
+        correlation_id: str | None = None,
+        timeout: float | None = None,
+        budget: Budget | None = None,
+        extra_params: Mapping[str, Any] | None = None,
+    ) -> EmbeddingResult:
+        """Embed one text or a list of texts (long lists are split per request).
+
+        Args:
+            texts: A text, or texts whose vectors come back in the same order.
+            model: Embedding model; by default the client's ``embedding_model``, else
+                ``GLUELLM_DEFAULT_EMBEDDING_MODEL``.
+            correlation_id: ID for this call's logs and records.
+            timeout: Seconds one request may take.
+            budget: Spending limit for this call.
+            extra_params: Provider-specific parameters (``dimensions`` ...), sent as they are.
+
+        Raises:
+            ValueError: No text given, or an empty text.
+            LLMError: A classified provider error.
+        """
+        items = [texts] if isinstance(texts, str) else list(texts)
+        if not items or not all(isinstance(t, str) and t for t in items):
+            raise ValueError(
+                "embed() needs a non-empty text or a non-empty list of non-empty texts."
+            )
+        _check_model(model)
+        _check_timeout("timeout", timeout)
+        runtime = self._runtime()
+        settings = runtime.settings
+        chosen = model or self.embedding_model or settings.default_embedding_model
+        with correlation_scope(correlation_id) as cid:
+            template = attrs.evolve(
+                self._template(runtime, chosen, cid, timeout, None),
+                operation="embedding",
+                # Sampling parameters mean nothing to an embedding model; extras do.
+                options=dict(extra_params or {}),
+            )
+            run = RunRequest(
+                operation="embed",
+                runtime=runtime,
+                correlation_id=cid,
+                model=chosen,
+                input=tuple(items),
+                options=template.options,
+                budget=budget or self.budget,
+                eval_store=self.eval_store,
+                parent=current_run(),
+            )
+
+            async def body(request: RunRequest) -> EmbeddingResult:
+                call = _for_request(template, request)
+                return await run_embedding(call, request, runtime)
+
+            result: EmbeddingResult = await execute_run(run, body)
+            return result
+
+    def _runtime(self) -> Runtime:
+        if self.runtime is not None:
+            return self.runtime
+        parent = current_run()
+        return parent.runtime if parent is not None else get_runtime()
+
+    def _call_options(
+        self,
+        model: str | None,
+        correlation_id: str | None,
+        timeout: float | None,
+        budget: Budget | None,
+        params: CallParams,
+    ) -> _CallOptions:
+        _check_model(model)
+        _check_timeout("timeout", timeout)
+        return _CallOptions(
+            model=model,
+            correlation_id=correlation_id,
+            timeout=timeout,
+            params=_params(params),
+            budget=budget,
+        )
 
     async def _run(
         self,
         user_message: str,
         response_format: type[BaseModel] | None,
         execute_tools: bool,
-        correlation_id: str | None,
-        timeout: float | None,
+        options: _CallOptions,
+        operation: str,
     ) -> ToolExecutionResult:
-        with correlation_scope(correlation_id) as scoped_id:
-            run = self._prepare(user_message, response_format, execute_tools, timeout, scoped_id)
-            result = await run_tool_loop(
-                run.template, run.system, run.history, run.options, run.runtime
+        with correlation_scope(options.correlation_id) as scoped_id:
+            prepared = self._prepare(
+                user_message, response_format, execute_tools, options, scoped_id, operation
             )
-        self._remember_turn(run)
+
+            async def body(request: RunRequest) -> ToolExecutionResult:
+                template = _for_request(prepared.template, request)
+                return await run_tool_loop(
+                    template, prepared.system, prepared.history, prepared.options, request.runtime
+                )
+
+            result: ToolExecutionResult = await execute_run(prepared.run, body)
+        self._remember_turn(prepared)
         return result
 
-    def _remember_turn(self, run: _PreparedRun) -> None:
+    def _remember_turn(self, prepared: _PreparedRun) -> None:
         """Commit a finished turn; only ever after success, so a failed call can be retried.
 
         A turn that started before `reset_conversation` is not committed to the fresh one.
         """
-        if run.conversation is not None and run.conversation is self._conversation:
-            run.conversation.extend_wire(run.history[run.remembered :])
+        if prepared.conversation is not None and prepared.conversation is self._conversation:
+            prepared.conversation.extend_wire(prepared.history[prepared.remembered :])
+
+    def _template(
+        self,
+        runtime: Runtime,
+        model: str,
+        correlation_id: str,
+        timeout: float | None,
+        params: ModelParams | None,
+    ) -> ModelCall:
+        """The call every turn of a run starts from (messages filled in per turn)."""
+        settings = runtime.settings
+        provider, model_name = split_model(model)
+        return ModelCall(
+            model=model,
+            provider=provider,
+            model_name=model_name,
+            messages=(),
+            options=self.params.merged(params).as_options(),
+            api_key=self.api_key or settings.api_key_for(provider),
+            base_url=self.base_url,
+            timeout=timeout or self.timeout or settings.default_request_timeout,
+            deadline=settings.default_call_deadline,
+            correlation_id=correlation_id,
+            api_keys=self.api_keys if self.api_key is None else (),
+        )
 
     def _prepare(
         self,
         user_message: str,
         response_format: type[BaseModel] | None,
         execute_tools: bool,
-        timeout: float | None,
+        options: _CallOptions,
         correlation_id: str,
+        operation: str,
     ) -> _PreparedRun:
         """Everything one run needs; the history is a copy ending with ``user_message``."""
-        runtime = self.runtime or get_runtime()
+        _check_user_message(user_message)
+        runtime = self._runtime()
         settings = runtime.settings
-        model = self.model or settings.default_model
-        provider, model_name = split_model(model)
+        model = options.model or self.model or settings.default_model
         tools = as_tools(self._current_tools(), runtime.tools)
-        system_text = _system_text(
-            self.system_prompt or settings.default_system_prompt, tuple(tools.values())
-        )
-        template = ModelCall(
-            model=model,
-            provider=provider,
-            model_name=model_name,
-            messages=(),
+        params = self.params.merged(options.params)
+        params.check_tools(list(tools))
+        system_prompt = self.system_prompt or settings.default_system_prompt
+        system_text = _system_text(system_prompt, tuple(tools.values()))
+        template = attrs.evolve(
+            self._template(runtime, model, correlation_id, options.timeout, options.params),
             tools=[tool.definition() for tool in tools.values()],
             response_format=response_format,
-            api_key=self.api_key,
-            base_url=self.base_url,
-            timeout=timeout or self.timeout or settings.default_request_timeout,
-            correlation_id=correlation_id,
-            metadata=self._metadata(),
         )
         conversation = self.conversation if self._remember else None
         history: list[Message] = conversation.messages_dict if conversation is not None else []
         remembered = len(history)
         history.append({"role": Role.USER.value, "content": user_message})
-        options = LoopOptions(
+        loop_options = LoopOptions(
             tools=tools,
             execute_tools=execute_tools,
             max_tool_iterations=self.max_tool_iterations or settings.max_tool_iterations,
@@ -266,15 +504,33 @@ class GlueLLM:
             structured_retries=settings.structured_output_max_retries,
         )
         system: list[Message] = [{"role": Role.SYSTEM.value, "content": system_text}]
-        return _PreparedRun(runtime, template, system, history, remembered, options, conversation)
+        run = RunRequest(
+            operation=operation,
+            runtime=runtime,
+            correlation_id=correlation_id,
+            model=model,
+            user_message=user_message,
+            system_prompt=system_prompt,
+            messages=(*system, *history),
+            tools=tuple(tools),
+            response_format=response_format,
+            options=template.options,
+            budget=options.budget or self.budget,
+            eval_store=self.eval_store,
+            parent=current_run(),
+        )
+        return _PreparedRun(template, system, history, remembered, loop_options, conversation, run)
 
     async def stream_complete(
         self,
         user_message: str,
         execute_tools: bool = True,
         *,
+        model: str | None = None,
         correlation_id: str | None = None,
         timeout: float | None = None,
+        budget: Budget | None = None,
+        **params: Unpack[CallParams],
     ) -> AsyncGenerator[StreamChunk, None]:
         """Like `complete`, but yield the answer as it streams, tools included.
 
@@ -292,10 +548,16 @@ class GlueLLM:
             LLMError: A classified provider error (a stream cut midway raises an
                 `APIConnectionError` and is not replayed), or the loop's own limits.
         """
-        run = self._prepare(
-            user_message, None, execute_tools, timeout, _resolve_correlation_id(correlation_id)
+        options = self._call_options(model, correlation_id, timeout, budget, params)
+        prepared = self._prepare(
+            user_message,
+            None,
+            execute_tools,
+            options,
+            _resolve_correlation_id(correlation_id),
+            "stream_complete",
         )
-        async with contextlib.aclosing(self._stream(run)) as chunks:
+        async with contextlib.aclosing(await self._open_stream(prepared)) as chunks:
             async for chunk in chunks:
                 yield chunk
 
@@ -305,8 +567,11 @@ class GlueLLM:
         response_format: type[T],
         execute_tools: bool = True,
         *,
+        model: str | None = None,
         correlation_id: str | None = None,
         timeout: float | None = None,
+        budget: Budget | None = None,
+        **params: Unpack[CallParams],
     ) -> AsyncGenerator[T, None]:
         """Like `structured_complete`, but yield partial instances as fields fill in.
 
@@ -316,33 +581,67 @@ class GlueLLM:
         and carries the run's metadata (``tool_calls_made``, ``tokens_used`` ...).
 
         Raises:
+            TypeError: ``response_format`` is not a pydantic model class.
             StructuredOutputError: No answer validated within the allowed re-asks.
         """
-        run = self._prepare(
+        _check_response_format(response_format)
+        options = self._call_options(model, correlation_id, timeout, budget, params)
+        prepared = self._prepare(
             user_message,
             response_format,
             execute_tools,
-            timeout,
+            options,
             _resolve_correlation_id(correlation_id),
+            "stream_structured_complete",
         )
         async with (
-            contextlib.aclosing(self._stream(run)) as chunks,
+            contextlib.aclosing(await self._open_stream(prepared)) as chunks,
             contextlib.aclosing(stream_structured(chunks, response_format)) as instances,
         ):
             async for instance in instances:
                 yield instance
 
-    async def _stream(self, run: _PreparedRun) -> AsyncGenerator[StreamChunk, None]:
+    async def _open_stream(self, prepared: _PreparedRun) -> StreamedRun:
+        """Start the streamed run: run middleware sees it now, its end when the stream ends."""
+        started = time.perf_counter()
+
+        async def body(request: RunRequest) -> StreamedRun:
+            template = _for_request(prepared.template, request)
+            return StreamedRun(request, self._stream(prepared, template), started)
+
+        streamed: StreamedRun = await execute_run(prepared.run, body)
+        return streamed
+
+    async def _stream(
+        self, prepared: _PreparedRun, template: ModelCall
+    ) -> AsyncGenerator[StreamChunk, None]:
         # The correlation context variable is not held across yields (the reader's code
         # runs between them); the loop scopes it around each request and tool run.
-        loop = stream_tool_loop(run.template, run.system, run.history, run.options, run.runtime)
+        loop = stream_tool_loop(
+            template,
+            prepared.system,
+            prepared.history,
+            prepared.options,
+            prepared.run.runtime,
+        )
         async with contextlib.aclosing(loop) as chunks:
             async for chunk in chunks:
                 if chunk.done:
                     # Commit before handing over the last chunk: a reader that stops
                     # once it sees ``done`` must still find the exchange remembered.
-                    self._remember_turn(run)
+                    self._remember_turn(prepared)
                 yield chunk
+
+
+def _for_request(template: ModelCall, run: RunRequest) -> ModelCall:
+    """The template for the run middleware finally passed on: its model and options win."""
+    call = attrs.evolve(template, run=run)
+    if run.model is not None and run.model != template.model:
+        provider, model_name = split_model(run.model)
+        call = attrs.evolve(call, model=run.model, provider=provider, model_name=model_name)
+    if run.options is not template.options and dict(run.options) != dict(template.options):
+        call = attrs.evolve(call, options=dict(run.options))
+    return call
 
 
 def _resolve_correlation_id(given: str | None) -> str:
@@ -352,18 +651,33 @@ def _resolve_correlation_id(given: str | None) -> str:
 
 @attrs.frozen
 class _PreparedRun:
-    runtime: Runtime
     template: ModelCall
     system: list[Message]
     history: list[Message]
     remembered: int
     options: LoopOptions
     conversation: Conversation | None  # where the turn is committed; None: not remembered
+    run: RunRequest
 
 
-def _one_off(*args: Any, **kwargs: Any) -> GlueLLM:
+class _ClientArgs(TypedDict, total=False):
+    api_key: str | None
+    base_url: str | None
+    timeout: float | None
+    api_keys: Sequence[APIKeyConfig] | None
+    eval_store: Any
+    runtime: Runtime | None
+
+
+def _one_off(
+    model: str | None,
+    system_prompt: str | None,
+    tools: Sequence[ToolSpec] | None,
+    max_tool_iterations: int | None,
+    client_args: _ClientArgs,
+) -> GlueLLM:
     """A client for one call: nothing to remember afterwards, so memory is skipped."""
-    client = GlueLLM(*args, **kwargs)
+    client = GlueLLM(model, system_prompt, tools, max_tool_iterations, **client_args)
     client._remember = False
     return client
 
@@ -381,6 +695,10 @@ async def complete(
     timeout: float | None = None,
     api_keys: Sequence[APIKeyConfig] | None = None,
     correlation_id: str | None = None,
+    budget: Budget | None = None,
+    eval_store: Any = None,
+    runtime: Runtime | None = None,
+    **params: Unpack[CallParams],
 ) -> ToolExecutionResult:
     """One-off completion with the tool loop; see `GlueLLM` for the arguments."""
     client = _one_off(
@@ -388,12 +706,18 @@ async def complete(
         system_prompt,
         tools,
         max_tool_iterations,
-        api_key=api_key,
-        base_url=base_url,
-        timeout=timeout,
-        api_keys=api_keys,
+        {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "api_keys": api_keys,
+            "eval_store": eval_store,
+            "runtime": runtime,
+        },
     )
-    return await client.complete(user_message, execute_tools, correlation_id=correlation_id)
+    return await client.complete(
+        user_message, execute_tools, correlation_id=correlation_id, budget=budget, **params
+    )
 
 
 async def structured_complete(
@@ -410,6 +734,10 @@ async def structured_complete(
     timeout: float | None = None,
     api_keys: Sequence[APIKeyConfig] | None = None,
     correlation_id: str | None = None,
+    budget: Budget | None = None,
+    eval_store: Any = None,
+    runtime: Runtime | None = None,
+    **params: Unpack[CallParams],
 ) -> T:
     """One-off structured completion; returns a validated ``response_format`` instance."""
     client = _one_off(
@@ -417,13 +745,22 @@ async def structured_complete(
         system_prompt,
         tools,
         max_tool_iterations,
-        api_key=api_key,
-        base_url=base_url,
-        timeout=timeout,
-        api_keys=api_keys,
+        {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "api_keys": api_keys,
+            "eval_store": eval_store,
+            "runtime": runtime,
+        },
     )
     return await client.structured_complete(
-        user_message, response_format, execute_tools, correlation_id=correlation_id
+        user_message,
+        response_format,
+        execute_tools,
+        correlation_id=correlation_id,
+        budget=budget,
+        **params,
     )
 
 
@@ -440,6 +777,10 @@ async def stream_complete(
     timeout: float | None = None,
     api_keys: Sequence[APIKeyConfig] | None = None,
     correlation_id: str | None = None,
+    budget: Budget | None = None,
+    eval_store: Any = None,
+    runtime: Runtime | None = None,
+    **params: Unpack[CallParams],
 ) -> AsyncGenerator[StreamChunk, None]:
     """One-off streamed completion with the tool loop; see `GlueLLM.stream_complete`."""
     client = _one_off(
@@ -447,12 +788,18 @@ async def stream_complete(
         system_prompt,
         tools,
         max_tool_iterations,
-        api_key=api_key,
-        base_url=base_url,
-        timeout=timeout,
-        api_keys=api_keys,
+        {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "api_keys": api_keys,
+            "eval_store": eval_store,
+            "runtime": runtime,
+        },
     )
-    stream = client.stream_complete(user_message, execute_tools, correlation_id=correlation_id)
+    stream = client.stream_complete(
+        user_message, execute_tools, correlation_id=correlation_id, budget=budget, **params
+    )
     async with contextlib.aclosing(stream) as chunks:
         async for chunk in chunks:
             yield chunk
@@ -472,6 +819,10 @@ async def stream_structured_complete(
     timeout: float | None = None,
     api_keys: Sequence[APIKeyConfig] | None = None,
     correlation_id: str | None = None,
+    budget: Budget | None = None,
+    eval_store: Any = None,
+    runtime: Runtime | None = None,
+    **params: Unpack[CallParams],
 ) -> AsyncGenerator[T, None]:
     """One-off streamed structured completion; see `GlueLLM.stream_structured_complete`."""
     client = _one_off(
@@ -479,14 +830,75 @@ async def stream_structured_complete(
         system_prompt,
         tools,
         max_tool_iterations,
-        api_key=api_key,
-        base_url=base_url,
-        timeout=timeout,
-        api_keys=api_keys,
+        {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "api_keys": api_keys,
+            "eval_store": eval_store,
+            "runtime": runtime,
+        },
     )
     stream = client.stream_structured_complete(
-        user_message, response_format, execute_tools, correlation_id=correlation_id
+        user_message,
+        response_format,
+        execute_tools,
+        correlation_id=correlation_id,
+        budget=budget,
+        **params,
     )
     async with contextlib.aclosing(stream) as instances:
         async for instance in instances:
             yield instance
+
+
+async def embed(
+    texts: str | Sequence[str],
+    model: str | None = None,
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    timeout: float | None = None,
+    api_keys: Sequence[APIKeyConfig] | None = None,
+    correlation_id: str | None = None,
+    budget: Budget | None = None,
+    eval_store: Any = None,
+    runtime: Runtime | None = None,
+    extra_params: Mapping[str, Any] | None = None,
+) -> EmbeddingResult:
+    """Embed a text or a list of texts; see `GlueLLM.embed`.
+
+    Args:
+        texts: A text, or texts whose vectors come back in the same order.
+        model: Embedding model; defaults to ``GLUELLM_DEFAULT_EMBEDDING_MODEL``.
+        api_key: Key for the request(s).
+        base_url: Endpoint override.
+        timeout: Seconds one request may take.
+        api_keys: A pool of keys (see `GlueLLM`).
+        correlation_id: ID for this call's logs and records.
+        budget: Spending limit.
+        eval_store: Where eval plugins record this run.
+        runtime: Plugins to use; by default the current runtime.
+        extra_params: Provider-specific parameters (``dimensions`` ...).
+    """
+    client = _one_off(
+        None,
+        None,
+        None,
+        None,
+        {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "api_keys": api_keys,
+            "eval_store": eval_store,
+            "runtime": runtime,
+        },
+    )
+    return await client.embed(
+        texts,
+        model=model,
+        correlation_id=correlation_id,
+        budget=budget,
+        extra_params=extra_params,
+    )

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, runtime_checkable
 
 import attrs
+
+if TYPE_CHECKING:
+    from gluellm.models.batch import APIKeyConfig
+    from gluellm.runs import RunRequest
 
 Message: TypeAlias = dict[str, Any]
 """One chat message in OpenAI wire format (``role``, ``content``, ``tool_calls`` ...)."""
@@ -115,12 +119,22 @@ class ModelCall:
         tools: Tool definitions in OpenAI function-tool format, or empty.
         response_format: A pydantic model class the answer must validate against, or None.
         stream: Whether the caller wants the answer streamed.
-        options: Extra provider parameters (temperature, max_tokens ...).
+        options: Model parameters in OpenAI wire form (``temperature``, ``max_tokens``,
+            ``tool_choice`` ...), validated by `gluellm.params.ModelParams`, plus the
+            caller's provider-specific extras; transports forward them as they are.
         api_key: Key for this call; None lets the transport look one up. Never printed.
         base_url: Endpoint override; None lets the transport decide.
         timeout: Seconds one attempt may take; None for the transport's default.
+        deadline: Seconds the whole call may take, retries and their waits included;
+            None for no deadline.
         correlation_id: Ties logs, retries, tool runs and records of one logical call.
         metadata: Free-form data for plugins; core never reads it.
+        operation: ``chat`` for a chat turn, ``embedding`` for an embedding request.
+        input: For ``embedding`` calls: the texts to embed, in order.
+        api_keys: A pool of keys (`APIKeyConfig`) for the call's provider; the
+            rate-limit plugin picks one per attempt. Empty: no pool.
+        run: The run (one logical ``complete()``, stream, embedding ...) this call
+            belongs to, or None for a call made outside a run.
     """
 
     model: str
@@ -134,8 +148,13 @@ class ModelCall:
     api_key: str | None = attrs.field(default=None, repr=False)
     base_url: str | None = None
     timeout: float | None = None
+    deadline: float | None = None
     correlation_id: str = attrs.field(factory=new_correlation_id)
     metadata: Mapping[str, Any] = attrs.field(factory=dict)
+    operation: Literal["chat", "embedding"] = "chat"
+    input: Sequence[str] = ()
+    api_keys: Sequence[APIKeyConfig] = attrs.field(default=(), repr=False)
+    run: RunRequest | None = attrs.field(default=None, repr=False, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -154,6 +173,9 @@ class ModelResponse:
             (and retried) inside the pipeline; failures while iterating raise classified
             errors to the reader and are never replayed. Closing the iterator closes
             the connection.
+        embeddings: For ``embedding`` calls: one vector per input text, in input order.
+        estimated_cost_usd: What this turn cost, when its price is known; core fills
+            it in after the transport answers (see `gluellm.costs`).
     """
 
     content: str | None = None
@@ -163,6 +185,8 @@ class ModelResponse:
     model: str | None = None
     raw: Any = attrs.field(default=None, repr=False, eq=False)
     stream: AsyncIterator[StreamDelta] | None = attrs.field(default=None, repr=False, eq=False)
+    embeddings: Sequence[Sequence[float]] = attrs.field(default=(), repr=False)
+    estimated_cost_usd: float | None = None
 
 
 CallHandler: TypeAlias = Callable[[ModelCall], Awaitable[ModelResponse]]
@@ -189,3 +213,33 @@ class Transport(Protocol):
     async def aclose(self) -> None:
         """Release connections; called once at runtime shutdown."""
         ...
+
+
+@runtime_checkable
+class PreparedTransport(Protocol):
+    """A transport that can get ready for a call before it is sent (optional).
+
+    Core awaits ``prepare`` before the retry, rate-limit and timeout layers, so a cold
+    SDK import neither counts against the per-attempt timeout nor holds a permit.
+    """
+
+    async def prepare(self, call: ModelCall) -> None:
+        """Import what ``call`` needs and build its client; must not block the loop."""
+        ...
+
+
+@runtime_checkable
+class EmbeddingTransport(Protocol):
+    """A transport that also serves ``operation="embedding"`` calls (optional).
+
+    ``embed_batch_limit`` (an int attribute, optional) caps texts per request; core
+    splits longer inputs and reassembles the vectors in order.
+    """
+
+    async def embed(self, call: ModelCall) -> ModelResponse:
+        """Embed ``call.input``; return one vector per text, in order, with usage."""
+        ...
+
+
+EMBEDDING_BATCH_LIMIT = 2048
+"""Texts per embedding request unless the transport sets ``embed_batch_limit``."""

@@ -8,12 +8,19 @@ effect on the next call.
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class ModelPrice(BaseModel):
+    """A model's price in US dollars per million tokens (``GLUELLM_MODEL_PRICES``)."""
+
+    input: float = Field(ge=0)
+    output: float = Field(default=0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -27,7 +34,15 @@ class Settings(BaseSettings):
     default_model: str = "openai:gpt-4o-mini"
     default_embedding_model: str = "openai/text-embedding-3-small"
     default_system_prompt: str = "You are a helpful assistant."
-    default_request_timeout: float | None = Field(default=None, gt=0)
+    # Seconds one attempt may take; a dead server must not hang a call for the SDK's
+    # own default (10 minutes, times its retries).
+    default_request_timeout: float | None = Field(default=120, gt=0)
+    # Seconds one model call may take across all its attempts and retry waits.
+    default_call_deadline: float | None = Field(default=600, gt=0)
+
+    # Prices you set yourself, by model, in USD per million tokens; they win over the
+    # pricing plugin. JSON: {"openai:gpt-4o-mini": {"input": 0.15, "output": 0.6}}
+    model_prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
     # Tool loop and structured output
     max_tool_iterations: int = Field(default=10, ge=1)
@@ -69,6 +84,20 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = None
     xai_api_key: SecretStr | None = None
 
+    def price_for(self, model: str) -> ModelPrice | None:
+        """The price the user set for ``model`` (``provider:model`` or ``provider/model``)."""
+        if not self.model_prices:
+            return None
+        price = self.model_prices.get(model)
+        if price is None:
+            from gluellm.model_ids import split_model
+
+            provider, name = split_model(model)
+            price = self.model_prices.get(f"{provider}:{name}") or self.model_prices.get(
+                f"{provider}/{name}"
+            )
+        return price
+
     def api_key_for(self, provider: str) -> str | None:
         """The ``GLUELLM_<PROVIDER>_API_KEY`` value for ``provider``, if set."""
         secret = getattr(self, f"{provider}_api_key", None)
@@ -76,6 +105,25 @@ class Settings(BaseSettings):
             return secret.get_secret_value()
         # Providers without a declared field: read the environment directly.
         return os.environ.get(f"GLUELLM_{provider.upper()}_API_KEY") or None
+
+
+class PluginSettings(BaseSettings):
+    """Base class for a plugin's own settings (``GLUELLM_`` prefix, ``.env``).
+
+    Declare fields as on any pydantic-settings class, register the class through the
+    ``register_settings`` hook, and read it with ``runtime.settings_for(MySettings)``.
+
+    Attributes:
+        reads: Names of `Settings` fields (the spec's) that the plugin reads; while no
+            loaded plugin reads a field that the user set, GlueLLM warns once, naming
+            the package to install.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="GLUELLM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    reads: ClassVar[tuple[str, ...]] = ()
 
 
 settings = Settings()

@@ -95,3 +95,20 @@ def is_retryable(error: BaseException) -> bool:
 def describe(error: BaseException) -> dict[str, Any]:
     """A small, secret-free summary of an error for records and logs."""
     return {"error_type": type(error).__name__, "error_message": str(error)}
+
+
+class BudgetExceededError(LLMError):
+    """A run stopped because its budget (cost or tokens) was spent. Not retried.
+
+    Attributes:
+        result: What the run produced before it stopped (history, tokens, cost), when
+            the tool loop stopped it; None when the budget was spent before it began.
+        reason: Which limit was reached, and by how much.
+    """
+
+    def __init__(
+        self, message: str, *, reason: str, result: ToolExecutionResult | None = None
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.result = result

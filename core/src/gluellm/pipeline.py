@@ -1,10 +1,18 @@
 """The call pipeline: every model call goes through here, in one fixed order.
 
-``wrap_call`` middleware (first result outermost) -> retrier -> rate limiter -> transport.
+``wrap_call`` middleware (first result outermost) -> transport chosen and prepared ->
+retrier -> rate limiter -> per-attempt timeout -> transport.
 
-Rate limiting sits inside retry so each attempt takes a permit; middleware sits outside
-retry so one span or record covers the logical call. With no plugin providing a layer,
-the call goes straight to the transport.
+The transport is chosen after middleware, from the call middleware passes on, so a
+middleware may reroute a call; the retrier and rate limiter are chosen for that call
+too. The transport's ``prepare`` (SDK import, client setup) runs before the retry and
+rate-limit layers: a cold import neither counts against the per-attempt timeout nor
+holds a permit. Rate limiting sits inside retry so each attempt takes a permit;
+middleware sits outside retry so one span or record covers the logical call.
+
+Each finished turn gets its ``estimated_cost_usd`` (see `gluellm.costs`), and its
+usage and cost are added to the stats of the run it belongs to (and the runs
+enclosing that one), which is what budgets are checked against.
 
 For streamed calls the pipeline returns once the stream is open; ``on_call_end`` fires
 when the stream ends (with the assembled turn, usage included), fails, or is closed
@@ -19,18 +27,19 @@ from collections.abc import AsyncIterator, Callable
 
 import attrs
 
-from gluellm.call import CallHandler, CallMiddleware, ModelCall, ModelResponse, StreamDelta
-from gluellm.errors import APITimeoutError
+from gluellm.call import (
+    CallHandler,
+    ModelCall,
+    ModelResponse,
+    StreamDelta,
+    Transport,
+)
+from gluellm.costs import estimate_cost
+from gluellm.errors import APITimeoutError, ConfigurationError
+from gluellm.middleware import collect_middleware, layer
 from gluellm.plugins import call_each
 from gluellm.runtime import Runtime, get_runtime, use_runtime
 from gluellm.stream_assembly import TurnAssembler
-
-
-def _layer(middleware: CallMiddleware, inner: CallHandler) -> CallHandler:
-    async def handler(call: ModelCall) -> ModelResponse:
-        return await middleware(call, inner)
-
-    return handler
 
 
 def _timeout_error(call: ModelCall, what: str) -> APITimeoutError:
@@ -41,8 +50,21 @@ def _timeout_error(call: ModelCall, what: str) -> APITimeoutError:
     )
 
 
-def _with_timeout(send: CallHandler) -> CallHandler:
-    """Bound each attempt, and each chunk of a stream, by ``call.timeout``."""
+def _with_timeout(transport: Transport) -> CallHandler:
+    """Send to ``transport``, bounding each attempt and each streamed chunk by ``call.timeout``."""
+
+    async def send(call: ModelCall) -> ModelResponse:
+        if call.operation == "embedding":
+            embed = getattr(transport, "embed", None)
+            if embed is None:
+                raise ConfigurationError(
+                    f"The transport serving {call.provider!r} ({type(transport).__name__}) "
+                    "cannot make embeddings. Use a provider whose transport can, such as "
+                    "'openai:text-embedding-3-small' with gluellm-plugins-anyllm."
+                )
+            response: ModelResponse = await embed(call)
+            return response
+        return await transport.complete(call)
 
     async def handler(call: ModelCall) -> ModelResponse:
         if call.timeout is None:
@@ -73,7 +95,8 @@ class _GuardedStream:
         call: ModelCall,
         *,
         timeout: float | None = None,
-        on_end: Callable[[ModelResponse | None, BaseException | None], None] | None = None,
+        on_end: Callable[[ModelResponse | None, BaseException | None], ModelResponse | None]
+        | None = None,
     ) -> None:
         self._inner = inner
         self._call = call
@@ -81,6 +104,8 @@ class _GuardedStream:
         self._on_end = on_end
         self._turn = TurnAssembler() if on_end is not None else None
         self._finished = False
+        self.final: ModelResponse | None = None
+        """The finished turn as ``on_end`` returned it (cost filled in), once it ended."""
 
     def __aiter__(self) -> _GuardedStream:
         return self
@@ -122,7 +147,7 @@ class _GuardedStream:
             return
         self._finished = True
         if self._on_end is not None:
-            self._on_end(response, error)
+            self.final = self._on_end(response, error)
 
 
 async def _close(stream: AsyncIterator[StreamDelta]) -> None:
@@ -134,31 +159,53 @@ async def _close(stream: AsyncIterator[StreamDelta]) -> None:
 def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
     """Compose the layers that plugins offer for ``call`` around its transport."""
     hook = runtime.plugin_manager.hook
-    handler = _with_timeout(runtime.transport_for(call.provider).complete)
-    # Hooks nobody implements are skipped: a pluggy call costs microseconds even when empty.
-    if hook.get_rate_limiter.get_hookimpls():
-        limiter = hook.get_rate_limiter(call=call)
-        if limiter is not None:
-            handler = _layer(limiter, handler)
-    if hook.get_retrier.get_hookimpls():
-        retrier = hook.get_retrier(call=call)
-        if retrier is not None:
-            handler = _layer(retrier, handler)
+
+    async def dispatch(call: ModelCall) -> ModelResponse:
+        # Chosen here, after middleware: a middleware may have rerouted the call.
+        transport = runtime.transport_for(call.provider)
+        prepare = getattr(transport, "prepare", None)
+        if prepare is not None:
+            await prepare(call)
+        handler = _with_timeout(transport)
+        # Hooks nobody implements are skipped: a pluggy call costs microseconds even when empty.
+        if hook.get_rate_limiter.get_hookimpls():
+            limiter = hook.get_rate_limiter(call=call, runtime=runtime)
+            if limiter is not None:
+                handler = layer(limiter, handler)
+        if hook.get_retrier.get_hookimpls():
+            retrier = hook.get_retrier(call=call, runtime=runtime)
+            if retrier is not None:
+                handler = layer(retrier, handler)
+        if call.deadline is None:
+            return await handler(call)
+        try:
+            async with asyncio.timeout(call.deadline):
+                return await handler(call)
+        except TimeoutError as error:
+            raise APITimeoutError(
+                f"{call.model} did not answer within the call's deadline of "
+                f"{call.deadline:g} s, retries included (correlation ID "
+                f"{call.correlation_id}). Raise GLUELLM_DEFAULT_CALL_DEADLINE if the "
+                "model needs longer."
+            ) from error
+
+    handler: CallHandler = dispatch
     if hook.wrap_call.get_hookimpls():
-        for middleware in reversed(hook.wrap_call(call=call)):
-            if middleware is not None:
-                handler = _layer(middleware, handler)
+        for middleware in reversed(
+            collect_middleware(runtime, "wrap_call", call=call, runtime=runtime)
+        ):
+            handler = layer(middleware, handler)
     return handler
 
 
 async def run_call(call: ModelCall, runtime: Runtime) -> ModelResponse:
-    """Send one model call through the pipeline and notify ``on_call_end`` observers."""
+    """Send one model call through the pipeline; count it in its run; tell observers."""
     if not runtime.started:
         await runtime.startup()
     await runtime.watch_loop()
     if get_runtime() is not runtime:
-        # A client given runtime= directly: plugins that look the runtime up (settings,
-        # observers) must see this one, not the default.
+        # A client given runtime= directly: code that looks the runtime up (a tool
+        # that makes calls of its own) must see this one, not the default.
         with use_runtime(runtime):
             return await run_call(call, runtime)
     handler = build_handler(call, runtime)
@@ -170,16 +217,64 @@ async def run_call(call: ModelCall, runtime: Runtime) -> ModelResponse:
         if observed:
             _notify_end(runtime, call, None, error, started)
         raise
-    if not observed:
-        return response
     if response.stream is not None:
+        if not observed and call.run is None:
+            return response
 
-        def on_end(turn: ModelResponse | None, error: BaseException | None) -> None:
-            _notify_end(runtime, call, turn, error, started)
+        def on_end(turn: ModelResponse | None, error: BaseException | None) -> ModelResponse | None:
+            if turn is not None:
+                turn = _account(runtime, call, turn)
+            if observed:
+                _notify_end(runtime, call, turn, error, started)
+            return turn
 
         return attrs.evolve(response, stream=_GuardedStream(response.stream, call, on_end=on_end))
-    _notify_end(runtime, call, response, None, started)
+    response = _account(runtime, call, response)
+    if observed:
+        _notify_end(runtime, call, response, None, started)
     return response
+
+
+def _account(runtime: Runtime, call: ModelCall, response: ModelResponse) -> ModelResponse:
+    """Fill in the turn's cost; add its usage and cost to its run and the enclosing ones."""
+    cost = response.estimated_cost_usd
+    if cost is None and response.usage is not None:
+        cost = estimate_cost(runtime, call.model, call.provider, response.usage, call.operation)
+        if cost is not None:
+            response = attrs.evolve(response, estimated_cost_usd=cost)
+    run = call.run
+    while run is not None:
+        run.stats.add_turn(response.usage, cost)
+        run = run.parent
+    return response
+
+
+def notify_retry(
+    runtime: Runtime, call: ModelCall, attempt: int, error: BaseException, wait_s: float
+) -> None:
+    """Count a retry in the call's runs and tell ``on_retry`` observers (for retry plugins).
+
+    Args:
+        runtime: The runtime making the call.
+        call: The call being retried.
+        attempt: The number of the attempt that failed (1 for the first).
+        error: What the failed attempt raised.
+        wait_s: Seconds until the next attempt.
+    """
+    run = call.run
+    while run is not None:
+        run.stats.retries += 1
+        run = run.parent
+    if runtime.plugin_manager.hook.on_retry.get_hookimpls():
+        call_each(
+            runtime.plugin_manager,
+            "on_retry",
+            call=call,
+            attempt=attempt,
+            error=error,
+            wait_s=wait_s,
+            runtime=runtime,
+        )
 
 
 def _notify_end(
@@ -196,4 +291,5 @@ def _notify_end(
         response=response,
         error=error,
         duration_s=time.perf_counter() - started,
+        runtime=runtime,
     )

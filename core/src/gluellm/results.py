@@ -23,6 +23,8 @@ class ToolExecutionResult(BaseModel):
             for, not run (``id``, ``tool_name``, ``arguments``).
         finish_reason: Why the last model turn stopped, as the provider said: ``stop``,
             or ``length`` when the answer was cut off at the token limit.
+        estimated_cost_usd: Summed cost of the run's model turns in US dollars, when
+            their prices are known (see `gluellm.costs`); None when none was.
         model: The model string the run used.
         correlation_id: The ID tying this run's logs, retries and records together.
     """
@@ -37,6 +39,7 @@ class ToolExecutionResult(BaseModel):
     structured_output: Any = None
     pending_tool_calls: list[dict[str, Any]] = Field(default_factory=list)
     finish_reason: str | None = None
+    estimated_cost_usd: float | None = None
     model: str | None = None
     correlation_id: str | None = None
 
@@ -45,6 +48,7 @@ RUN_METADATA_FIELDS = (
     "tool_calls_made",
     "tool_execution_history",
     "tokens_used",
+    "estimated_cost_usd",
     "raw_response",
     "correlation_id",
 )

@@ -10,18 +10,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import warnings
 import weakref
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gluellm.errors import ConfigurationError
 from gluellm.plugins import PluginManager, call_each, create_plugin_manager
 
 if TYPE_CHECKING:
     from gluellm.call import Transport
-    from gluellm.config import Settings
+    from gluellm.config import PluginSettings, Settings
     from gluellm.tools import Tool
+
+S = TypeVar("S")
 
 TRANSPORT_INSTALL_HINT = "pip install gluellm-plugins-anyllm"
 
@@ -32,17 +35,24 @@ class Runtime:
     Args:
         plugin_manager: The manager to use; by default one with every installed plugin.
         settings: Fixed settings; by default the current ``gluellm.config.settings``.
+        plugin_settings: Fixed instances of plugins' settings classes, returned by
+            `settings_for` instead of reading the environment (tests, embedding apps).
     """
 
     def __init__(
-        self, plugin_manager: PluginManager | None = None, settings: Settings | None = None
+        self,
+        plugin_manager: PluginManager | None = None,
+        settings: Settings | None = None,
+        plugin_settings: Sequence[PluginSettings] = (),
     ) -> None:
         self.plugin_manager = plugin_manager or create_plugin_manager()
         self._settings = settings
+        self._plugin_settings: dict[type[Any], Any] = {type(s): s for s in plugin_settings}
         self._transport_factories: dict[str, tuple[str, Callable[[], Transport]]] | None = None
         self._transports: dict[str, Transport] = {}
         self._tools: dict[str, Tool] | None = None
         self._named: dict[str, dict[str, Any]] = {}
+        self._registry_generation = -1  # the plugin_manager.generation the registries match
         self._configured = False
         self._started = False
         self._starting: asyncio.Future[None] | None = None  # the startup in progress
@@ -66,6 +76,28 @@ class Runtime:
             return
         self._configured = True
         self.plugin_manager.configure_plugins(self.settings)
+        from gluellm.setting_owners import warn_unread
+
+        read = {name for cls in self.settings_classes() for name in cls.reads}
+        warn_unread(self.settings, read)
+
+    def settings_for(self, settings_class: type[S]) -> S:
+        """This runtime's instance of a plugin's settings class, read on first use.
+
+        Args:
+            settings_class: A `gluellm.config.PluginSettings` subclass.
+        """
+        found = self._plugin_settings.get(settings_class)
+        if found is None:
+            found = self._plugin_settings[settings_class] = settings_class()
+        return found  # type: ignore[no-any-return]
+
+    def settings_classes(self) -> list[type[PluginSettings]]:
+        """The settings classes plugins declared through ``register_settings``."""
+        classes: list[type[PluginSettings]] = []
+        for _plugin_name, register in self._registrars("register_settings"):
+            register(classes.append)
+        return classes
 
     # --- transports ----------------------------------------------------------
 
@@ -82,6 +114,7 @@ class Runtime:
         override = _transport_override.get()
         if override is not None:
             return override
+        self._sync_with_plugins()
         transport = self._transports.get(provider)
         if transport is not None:
             return transport
@@ -96,17 +129,13 @@ class Runtime:
         return transport
 
     def _factories(self) -> dict[str, tuple[str, Callable[[], Transport]]]:
+        self._sync_with_plugins()
         if self._transport_factories is None:
-            factories: dict[str, tuple[str, Callable[[], Transport]]] = {}
-            for plugin_name, register in self._registrars("register_transports"):
-
-                def add(
-                    provider: str, factory: Callable[[], Transport], _p: str = plugin_name
-                ) -> None:
-                    factories[provider.lower()] = (_p, factory)
-
-                register(add)
-            self._transport_factories = factories
+            self._transport_factories = self._registry(
+                "register_transports",
+                "provider",
+                lambda offer: lambda provider, factory: offer(provider.lower(), factory),
+            )
         return self._transport_factories
 
     # --- tools, workflows, eval stores -----------------------------------------
@@ -114,13 +143,16 @@ class Runtime:
     @property
     def tools(self) -> dict[str, Tool]:
         """Tools registered by plugins, by name."""
+        self._sync_with_plugins()
         if self._tools is None:
             from gluellm.tools import Tool
 
-            tools: dict[str, Tool] = {}
-            for _plugin_name, register in self._registrars("register_tools"):
-                register(lambda fn: tools.__setitem__(fn.__name__, Tool.from_function(fn)))
-            self._tools = tools
+            entries = self._registry(
+                "register_tools",
+                "tool",
+                lambda offer: lambda fn: offer(fn.__name__, Tool.from_function(fn)),
+            )
+            self._tools = {name: tool for name, (_, tool) in entries.items()}
         return self._tools
 
     @property
@@ -134,30 +166,88 @@ class Runtime:
         return self._named_registry("register_eval_stores")
 
     def _named_registry(self, hook_name: str) -> dict[str, Any]:
+        self._sync_with_plugins()
         if hook_name not in self._named:
-            registry: dict[str, Any] = {}
-            for _plugin_name, register in self._registrars(hook_name):
-                register(registry.__setitem__)
-            self._named[hook_name] = registry
+            what = hook_name.removeprefix("register_").removesuffix("s").replace("_", " ")
+            entries = self._registry(hook_name, what, lambda offer: offer)
+            self._named[hook_name] = {name: obj for name, (_, obj) in entries.items()}
         return self._named[hook_name]
 
-    def _registrars(self, hook_name: str) -> Iterator[tuple[str, Callable[[Any], None]]]:
-        """Yield one ``register`` runner per plugin, logging and skipping the ones that fail."""
-        caller = getattr(self.plugin_manager.hook, hook_name)
-        for impl in reversed(caller.get_hookimpls()):
-            arg_name = impl.argnames[0] if impl.argnames else "register"
+    def _registry(
+        self,
+        hook_name: str,
+        what: str,
+        adapt: Callable[[Callable[[str, Any], None]], Callable[..., None]],
+    ) -> dict[str, tuple[str, Any]]:
+        """Run every plugin's registration hook: name -> (plugin, what it registered).
 
-            def run(register: Any, _impl: Any = impl, _arg: str = arg_name) -> None:
-                try:
-                    _impl.function(**{_arg: register})
-                except Exception:
-                    from loguru import logger
+        Plugins run in pluggy's order, the last registered first, and the first plugin
+        to offer a name keeps it: a later registration wins, as ``hooks.md`` says. A
+        name offered by two plugins is warned about, naming both and the winner. A
+        plugin whose hook raises is skipped whole (nothing it offered is kept).
 
-                    logger.exception(
-                        "plugin {!r} failed in hook {}; skipped", _impl.plugin_name, hook_name
+        Args:
+            hook_name: ``register_transports``, ``register_tools`` ...
+            what: What the names are, for the conflict warning ("provider", "tool").
+            adapt: Turns ``offer(name, obj)`` into the ``register`` callback the hook
+                documents.
+        """
+        from gluellm.plugins import PluginConflictWarning
+
+        entries: dict[str, tuple[str, Any]] = {}
+        for plugin_name, run in self._registrars(hook_name):
+            offered: dict[str, Any] = {}
+            if not run(adapt(offered.__setitem__)):
+                continue
+            for name, obj in offered.items():
+                held = entries.setdefault(name, (plugin_name, obj))
+                if held[0] != plugin_name:
+                    warnings.warn(
+                        f"{what} {name!r} is registered by plugins {held[0]!r} and "
+                        f"{plugin_name!r}; {held[0]!r} wins (the later registration takes "
+                        f"precedence). To use {plugin_name!r}'s, disable the other: "
+                        f"GLUELLM_DISABLE_PLUGINS={held[0]}.",
+                        PluginConflictWarning,
+                        stacklevel=2,
                     )
+        return entries
+
+    def _registrars(self, hook_name: str) -> Iterator[tuple[str, Callable[[Any], bool]]]:
+        """Yield one ``register`` runner per plugin, in pluggy's order (last registered first).
+
+        Each runner calls that plugin's implementation alone (traced under
+        ``GLUELLM_TRACE_PLUGINS``) and returns whether it succeeded; a failure is
+        logged once per plugin and hook, counted in ``plugin_manager.hook_failures``,
+        and the plugin skipped.
+        """
+        manager = self.plugin_manager
+        for impl in reversed(getattr(manager.hook, hook_name).get_hookimpls()):
+
+            def run(register: Any, _plugin: object = impl.plugin) -> bool:
+                return bool(call_each(manager, hook_name, only=_plugin, register=register))
 
             yield impl.plugin_name, run
+
+    def _sync_with_plugins(self) -> None:
+        """Rebuild the registries if plugins were registered or unregistered since.
+
+        A transport already built for a provider that another plugin now serves is
+        kept under a retired key only so that closing the runtime still closes it.
+        """
+        generation = self.plugin_manager.generation
+        if generation == self._registry_generation:
+            return
+        self._registry_generation = generation
+        previous = self._transport_factories
+        self._transport_factories = self._tools = None
+        self._named = {}
+        if previous is None or not self._transports:
+            return
+        current = self._factories()
+        for provider in [p for p in self._transports if p in previous]:
+            if current.get(provider, ("",))[0] != previous[provider][0]:
+                retired = f"{provider} (replaced at plugin generation {generation})"
+                self._transports[retired] = self._transports.pop(provider)
 
     # --- lifecycle -----------------------------------------------------------
 

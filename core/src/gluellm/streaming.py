@@ -21,7 +21,7 @@ from typing import Literal, TypeAlias
 
 import attrs
 
-from gluellm.call import Message, ModelCall, StreamDelta, ToolCallRequest
+from gluellm.call import Message, ModelCall, ModelResponse, StreamDelta, ToolCallRequest
 from gluellm.correlation import correlation_scope
 from gluellm.pipeline import run_call
 from gluellm.results import ToolExecutionResult
@@ -117,7 +117,8 @@ async def stream_tool_loop(
                 )
         else:
             assembler = TurnAssembler()
-            async with _closing(response.stream) as deltas:
+            response_stream = response.stream
+            async with _closing(response_stream) as deltas:
                 async for delta in deltas:
                     assembler.add(delta)
                     if delta.content:
@@ -125,6 +126,9 @@ async def stream_tool_loop(
                             content=delta.content, turn=turn, tool_calls_made=len(state.executions)
                         )
             response = assembler.response(model=call.model_name)
+            final = getattr(response_stream, "final", None)
+            if isinstance(final, ModelResponse):  # the pipeline priced the turn
+                response = attrs.evolve(response, estimated_cost_usd=final.estimated_cost_usd)
         result = state.after_turn(call, response)
         if result is not None:
             yield StreamChunk(
@@ -184,13 +188,13 @@ async def _execute_as_completed(
     """
     with correlation_scope(call.correlation_id):  # tasks copy the context they start in
         tasks = [
-            asyncio.ensure_future(_indexed(index, request, options, call))
+            asyncio.ensure_future(_indexed(index, request, options, call, runtime))
             for index, request in enumerate(requests)
         ]
     try:
         for next_finished in asyncio.as_completed(tasks):
             index, execution = await next_finished
-            notify_tool_calls([execution], runtime)
+            notify_tool_calls([execution], runtime, call)
             yield index, execution
     finally:
         unfinished = [task for task in tasks if not task.done()]
@@ -201,6 +205,9 @@ async def _execute_as_completed(
 
 
 async def _indexed(
-    index: int, request: ToolCallRequest, options: LoopOptions, call: ModelCall
+    index: int, request: ToolCallRequest, options: LoopOptions, call: ModelCall, runtime: Runtime
 ) -> tuple[int, ToolExecution]:
-    return index, await execute_tool_call(request, options.tools, call.correlation_id)
+    execution = await execute_tool_call(
+        request, options.tools, call.correlation_id, runtime=runtime, run=call.run
+    )
+    return index, execution

@@ -24,9 +24,11 @@ midway by an error.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import itertools
 import json
+import math
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeAlias
@@ -44,6 +46,7 @@ from gluellm.runtime import override_transport
 
 __all__ = [
     "FunctionTransport",
+    "fake_embedding",
     "ScriptedStream",
     "ScriptedTransport",
     "override_transport",
@@ -99,6 +102,24 @@ async def _resolve(value: Any, call: ModelCall) -> ModelResponse:
     if isinstance(value, ModelResponse):
         return value
     raise TypeError(f"A scripted step must give a ModelResponse or str, not {value!r}.")
+
+
+def fake_embedding(text: str, dimension: int = 8) -> list[float]:
+    """A deterministic unit-length vector for ``text``: equal texts, equal vectors."""
+    digest = hashlib.sha256(text.encode()).digest()
+    raw = [(digest[i % len(digest)] - 127.5) / 127.5 for i in range(dimension)]
+    norm = math.sqrt(sum(v * v for v in raw)) or 1.0
+    return [v / norm for v in raw]
+
+
+def _embed_answer(call: ModelCall, dimension: int) -> ModelResponse:
+    """Vectors for an embedding call; one token per word, as usage."""
+    tokens = sum(len(text.split()) for text in call.input)
+    return ModelResponse(
+        embeddings=[fake_embedding(text, dimension) for text in call.input],
+        usage=Usage(tokens, 0, tokens),
+        model=call.model_name,
+    )
 
 
 def stream_deltas(response: ModelResponse, *, argument_pieces: int = 3) -> list[StreamDelta]:
@@ -216,14 +237,23 @@ def _answer(
 class ScriptedTransport:
     """Answers each call with the next scripted step, and records every call.
 
+    Embedding calls are answered without using steps: each text gets its
+    `fake_embedding`, at most ``embed_batch_limit`` texts per request.
+
     Args:
         *steps: Responses (or texts, errors to raise, functions of the call), in order.
+        embed_batch_limit: Texts per embedding request.
+        embedding_dimension: Length of the vectors `embed` returns.
     """
 
-    def __init__(self, *steps: Script) -> None:
+    def __init__(
+        self, *steps: Script, embed_batch_limit: int = 2048, embedding_dimension: int = 8
+    ) -> None:
         self._steps: list[Script] = list(steps)
         self.calls: list[ModelCall] = []
         self.streams: list[ScriptedStream] = []
+        self.embed_batch_limit = embed_batch_limit
+        self.embedding_dimension = embedding_dimension
 
     def add(self, *steps: Script) -> None:
         """Append more steps."""
@@ -243,6 +273,15 @@ class ScriptedTransport:
                 f"message was {call.messages[-1] if call.messages else None!r}. Add more steps."
             )
         return _answer(call, await _resolve(self._steps.pop(0), call), self.streams)
+
+    async def embed(self, call: ModelCall) -> ModelResponse:
+        """Record ``call`` and answer it with `fake_embedding` vectors."""
+        self.calls.append(call)
+        if len(call.input) > self.embed_batch_limit:
+            raise AssertionError(
+                f"{len(call.input)} texts in one request; the limit is {self.embed_batch_limit}."
+            )
+        return _embed_answer(call, self.embedding_dimension)
 
     async def aclose(self) -> None:
         """Nothing to release."""

@@ -19,7 +19,13 @@ import attrs
 import pydantic
 
 from gluellm.call import Message, ModelCall, ModelResponse, ToolCallRequest, Usage
-from gluellm.errors import LLMError, MaxToolIterationsError, StructuredOutputError
+from gluellm.costs import check_budget
+from gluellm.errors import (
+    BudgetExceededError,
+    LLMError,
+    MaxToolIterationsError,
+    StructuredOutputError,
+)
 from gluellm.pipeline import run_call
 from gluellm.plugins import call_each
 from gluellm.results import ToolExecutionResult
@@ -58,13 +64,37 @@ class LoopState:
     options: LoopOptions
     executions: list[ToolExecution] = attrs.field(factory=list)
     usage: Usage | None = None
+    cost: float | None = None
     last: ModelResponse | None = None
     tool_rounds: int = 0
     validation_failures: int = 0
+    _turns: int = 0
 
     def next_call(self) -> ModelCall:
-        """The call for the next turn: the template with the whole conversation."""
-        return attrs.evolve(self.template, messages=[*self.system, *self.history])
+        """The call for the next turn: the template with the whole conversation.
+
+        Raises:
+            BudgetExceededError: The run (or a run enclosing it) has spent its budget;
+                the error carries the result so far.
+        """
+        call = attrs.evolve(self.template, messages=[*self.system, *self.history])
+        spent = check_budget(call.run)
+        if spent is not None:
+            run, reason = spent
+            whose = "this run" if run is call.run else f"the enclosing {run.operation} run"
+            raise BudgetExceededError(
+                f"Stopped before model turn {self.turns + 1}: {reason} of {whose} "
+                f"(correlation ID {call.correlation_id}). The partial result is in .result; "
+                "raise the budget to let the run go on.",
+                reason=reason,
+                result=self.result(call, (self.last.content or "") if self.last else ""),
+            )
+        return call
+
+    @property
+    def turns(self) -> int:
+        """Model turns finished so far."""
+        return self._turns
 
     def after_turn(self, call: ModelCall, response: ModelResponse) -> ToolExecutionResult | None:
         """Record a finished turn and decide what comes next.
@@ -136,6 +166,7 @@ class LoopState:
             tool_execution_history=[e.as_history_entry() for e in self.executions],
             raw_response=self.last.raw if self.last else None,
             tokens_used=self.usage.as_dict() if self.usage else None,
+            estimated_cost_usd=self.cost,
             finish_reason=self.last.finish_reason if self.last else None,
             model=call.model,
             correlation_id=call.correlation_id,
@@ -144,8 +175,11 @@ class LoopState:
 
     def _add(self, response: ModelResponse) -> None:
         self.last = response
+        self._turns += 1
         if response.usage is not None:
             self.usage = response.usage if self.usage is None else self.usage + response.usage
+        if response.estimated_cost_usd is not None:
+            self.cost = (self.cost or 0.0) + response.estimated_cost_usd
 
     def _pending(self, call: ModelCall, response: ModelResponse) -> ToolExecutionResult:
         if self.options.response_format is not None:
@@ -201,17 +235,28 @@ async def execute_all(
 ) -> list[ToolExecution]:
     """Run one turn's tool calls concurrently and tell ``on_tool_call`` observers."""
     executions = await asyncio.gather(
-        *(execute_tool_call(request, options.tools, call.correlation_id) for request in requests)
+        *(
+            execute_tool_call(
+                request, options.tools, call.correlation_id, runtime=runtime, run=call.run
+            )
+            for request in requests
+        )
     )
-    notify_tool_calls(executions, runtime)
+    notify_tool_calls(executions, runtime, call)
     return executions
 
 
-def notify_tool_calls(executions: Iterable[ToolExecution], runtime: Runtime) -> None:
-    """Tell ``on_tool_call`` observers about finished executions; their errors are logged."""
+def notify_tool_calls(
+    executions: Sequence[ToolExecution], runtime: Runtime, call: ModelCall
+) -> None:
+    """Count finished executions in the run; tell ``on_tool_call`` observers (errors logged)."""
+    run = call.run
+    while run is not None:
+        run.stats.tool_calls += len(executions)
+        run = run.parent
     if runtime.plugin_manager.hook.on_tool_call.get_hookimpls():
         for execution in executions:
-            call_each(runtime.plugin_manager, "on_tool_call", execution=execution)
+            call_each(runtime.plugin_manager, "on_tool_call", execution=execution, runtime=runtime)
 
 
 def strip_fence(text: str) -> str:

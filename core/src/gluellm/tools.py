@@ -15,8 +15,8 @@ import inspect
 import json
 import time
 import typing
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
 import docstring_parser
@@ -25,6 +25,11 @@ from pydantic.fields import FieldInfo
 from pydantic_core import to_json
 
 from gluellm.call import ToolCallRequest
+from gluellm.errors import LLMError
+
+if TYPE_CHECKING:
+    from gluellm.runs import RunRequest
+    from gluellm.runtime import Runtime
 
 ToolLike = Callable[..., Any]
 """What callers pass in ``tools=``: a function, or a `Tool`."""
@@ -197,14 +202,105 @@ def render_result(value: Any) -> str:
     return to_json(value, fallback=str).decode()
 
 
+@attrs.frozen(kw_only=True)
+class ToolInvocation:
+    """A tool call about to run, as ``wrap_tool`` middleware sees it.
+
+    Attributes:
+        request: What the model asked for (ID, tool name, raw JSON arguments).
+        tool: The tool it names, or None when the model named an unknown tool.
+        run: The run whose tool loop asked for it, if any.
+        correlation_id: The logical call it belongs to.
+    """
+
+    request: ToolCallRequest
+    tool: Tool | None
+    run: RunRequest | None = attrs.field(default=None, repr=False)
+    correlation_id: str | None = None
+
+    @property
+    def tool_name(self) -> str:
+        """The name the model called."""
+        return self.request.name
+
+    def refuse(self, reason: str) -> ToolExecution:
+        """An error execution that tells the model why the tool did not run (a veto)."""
+        return ToolExecution(
+            tool_call_id=self.request.id,
+            tool_name=self.request.name,
+            arguments=_parsed_or_raw(self.request.arguments),
+            result=f"Error: {self.request.name!r} was not run: {reason}",
+            error=True,
+            duration_s=0.0,
+            correlation_id=self.correlation_id,
+        )
+
+
+ToolHandler: TypeAlias = Callable[[ToolInvocation], Awaitable[ToolExecution]]
+"""Runs a tool invocation: the next layer of tool middleware."""
+
+ToolMiddleware: TypeAlias = Callable[[ToolInvocation, ToolHandler], Awaitable[ToolExecution]]
+"""A ``wrap_tool`` layer: receives the invocation and the next handler."""
+
+
+def _parsed_or_raw(text: str) -> dict[str, Any] | str:
+    try:
+        parsed = json.loads(text or "{}")
+    except json.JSONDecodeError:
+        return text
+    return parsed if isinstance(parsed, dict) else text
+
+
 async def execute_tool_call(
-    request: ToolCallRequest, tools: Mapping[str, Tool], correlation_id: str | None = None
+    request: ToolCallRequest,
+    tools: Mapping[str, Tool],
+    correlation_id: str | None = None,
+    *,
+    runtime: Runtime | None = None,
+    run: RunRequest | None = None,
 ) -> ToolExecution:
-    """Run one requested tool call; every failure becomes an error record."""
+    """Run one requested tool call through ``wrap_tool`` middleware; failures become records.
+
+    Args:
+        request: The model's tool call.
+        tools: The run's tools by name.
+        correlation_id: The logical call it belongs to.
+        runtime: Whose ``wrap_tool`` middleware applies; None runs the tool bare.
+        run: The run whose loop asked for it.
+    """
+    invocation = ToolInvocation(
+        request=request, tool=tools.get(request.name), run=run, correlation_id=correlation_id
+    )
+    if runtime is None or not runtime.plugin_manager.hook.wrap_tool.get_hookimpls():
+        return await _execute(invocation, tools)
+    from gluellm.middleware import collect_middleware, layer
+
+    async def bare(invocation: ToolInvocation) -> ToolExecution:
+        return await _execute(invocation, tools)
+
+    handler: ToolHandler = bare
+    for middleware in reversed(
+        collect_middleware(runtime, "wrap_tool", invocation=invocation, runtime=runtime)
+    ):
+        handler = layer(middleware, handler)
+    started = time.perf_counter()
+    try:
+        return await handler(invocation)
+    except LLMError:  # raised on purpose (a budget, a policy): it ends the run
+        raise
+    except Exception as exc:  # a broken middleware fails the tool call, not the run
+        execution = invocation.refuse(f"a tool middleware raised {type(exc).__name__}: {exc}")
+        return attrs.evolve(execution, duration_s=time.perf_counter() - started)
+
+
+async def _execute(invocation: ToolInvocation, tools: Mapping[str, Tool]) -> ToolExecution:
+    """Validate the arguments and run the tool; every failure becomes an error record."""
+    request = invocation.request
+    correlation_id = invocation.correlation_id
     started = time.perf_counter()
     arguments: dict[str, Any] | str = request.arguments
     error = True
-    tool = tools.get(request.name)
+    tool = invocation.tool
     if tool is None:
         available = ", ".join(sorted(tools)) or "none"
         result = f"Error: unknown tool {request.name!r}. Available tools: {available}."

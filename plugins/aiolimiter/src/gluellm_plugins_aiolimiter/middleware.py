@@ -1,7 +1,7 @@
 """The rate-limiting pipeline layer, and API-key pools.
 
 `build_rate_limiter` returns the layer for one call. Without a pool, each attempt waits
-for a permit of its provider's limit. With a pool (``call.metadata["api_keys"]`` holding
+for a permit of its provider's limit. With a pool (``call.api_keys`` holding
 `APIKeyConfig` objects for the call's provider), each attempt waits for a permit of one
 of the pool's keys and is sent with that key:
 
@@ -89,7 +89,7 @@ def _provider_limit(provider: str, rpm: int, burst: int) -> Limit:
 
 def pool_keys(call: ModelCall) -> list[APIKeyConfig]:
     """The pool's keys that belong to the call's provider (empty: no pool for this call)."""
-    pool = call.metadata.get("api_keys")
+    pool = call.api_keys
     if not pool:
         return []
     provider = call.provider.lower()

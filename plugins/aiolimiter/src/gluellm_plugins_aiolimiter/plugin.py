@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from gluellm import hookimpl
 from gluellm.call import CallMiddleware, ModelCall
-from gluellm.runtime import get_runtime
 
 if TYPE_CHECKING:
     from gluellm.config import Settings
+    from gluellm.runtime import Runtime
 
 _warned_backend = False
 
@@ -26,13 +26,13 @@ def _builder() -> Callable[[ModelCall, Settings], CallMiddleware | None]:
 
 
 @hookimpl
-def get_rate_limiter(call: ModelCall) -> CallMiddleware | None:
+def get_rate_limiter(call: ModelCall, runtime: Runtime) -> CallMiddleware | None:
     """Limit each attempt by its provider's limit, or by its key's when a pool is used.
 
     The Redis plugin answers first (``tryfirst``) when ``GLUELLM_RATE_LIMIT_BACKEND`` is
     ``redis``, so reaching here with that setting means the Redis plugin is missing.
     """
-    settings = get_runtime().settings  # read per call, so reload_settings() applies
+    settings = runtime.settings  # read per call, so reload_settings() applies
     if not settings.rate_limit_enabled:
         return None
     if settings.rate_limit_backend == "redis":

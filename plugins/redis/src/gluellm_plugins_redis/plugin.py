@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from gluellm import hookimpl
 from gluellm.call import CallMiddleware, ModelCall
-from gluellm.runtime import get_runtime
 
 if TYPE_CHECKING:
     from gluellm.config import Settings
@@ -32,9 +31,9 @@ def _builder() -> Callable[[ModelCall, Settings], CallMiddleware | None]:
 
 
 @hookimpl(tryfirst=True)
-def get_rate_limiter(call: ModelCall) -> CallMiddleware | None:
+def get_rate_limiter(call: ModelCall, runtime: Runtime) -> CallMiddleware | None:
     """With the redis backend selected, limit each attempt through Redis."""
-    settings = get_runtime().settings
+    settings = runtime.settings
     if settings.rate_limit_backend != "redis" or not settings.rate_limit_enabled:
         return None
     from gluellm_plugins_aiolimiter.middleware import build_rate_limiter

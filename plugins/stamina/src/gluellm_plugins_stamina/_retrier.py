@@ -37,7 +37,7 @@ import stamina
 from loguru import logger
 
 from gluellm.errors import RateLimitError, is_retryable
-from gluellm.plugins import call_each
+from gluellm.pipeline import notify_retry
 
 if TYPE_CHECKING:
     from gluellm.call import CallHandler, ModelCall, ModelResponse
@@ -224,14 +224,7 @@ class _Run:
             error,
             wait,
         )
-        call_each(
-            self.runtime.plugin_manager,
-            "on_retry",
-            call=call,
-            attempt=self.attempt,
-            error=error,
-            wait_s=wait,
-        )
+        notify_retry(self.runtime, call, self.attempt, error, wait)
 
     def final_error(self, error: Exception) -> Exception:
         """The error the caller receives once no attempt is left."""
