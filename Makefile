@@ -11,6 +11,8 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 export UV_NATIVE_TLS := 1
 export UV_PYTHON := $(PYTHON)
+# Every workspace member's sources: core, plugins/*, and the top-level gluellm_plugins_*.
+MYPY_PATHS := core/src $(wildcard plugins/*/src) $(wildcard gluellm_plugins_*/src)
 
 .PHONY: demo test test-all test-core lint format sync bench clean
 
@@ -29,7 +31,7 @@ test-core: $(CORE_VENV)/.synced
 lint: $(VENV)/.synced ## ruff (lint + format check), mypy --strict on the sources, docs build
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy $(MYPY_PATHS)
 	$(VENV)/bin/mkdocs build --strict --quiet
 
 format: $(VENV)/.synced
@@ -48,7 +50,7 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv>=0.5,<1"
 
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml core/pyproject.toml $(wildcard plugins/*/pyproject.toml)
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml core/pyproject.toml $(wildcard plugins/*/pyproject.toml) $(wildcard gluellm_plugins_*/pyproject.toml)
 	$(UV) sync --all-packages --locked
 	touch $@
 
