@@ -50,7 +50,7 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv>=0.5,<1"
 
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml core/pyproject.toml $(wildcard plugins/*/pyproject.toml) $(wildcard gluellm_plugins_*/pyproject.toml)
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml core/pyproject.toml $(wildcard plugins/*/pyproject.toml) $(wildcard gluellm_plugins_*/pyproject.toml) $(wildcard docs/examples/*/pyproject.toml)
 	$(UV) sync --all-packages --locked
 	touch $@
 

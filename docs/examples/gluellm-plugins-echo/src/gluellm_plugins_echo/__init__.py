@@ -1,0 +1,1 @@
+"""A GlueLLM plugin serving the ``echo`` provider."""
