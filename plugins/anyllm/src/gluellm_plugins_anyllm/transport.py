@@ -16,6 +16,8 @@ from gluellm_plugins_anyllm.clients import (
     resolve_key,
 )
 from gluellm_plugins_anyllm.convert import request_kwargs, to_model_response
+from gluellm_plugins_anyllm.embeddings import embed_batch_limit as embed_batch_limit_for
+from gluellm_plugins_anyllm.embeddings import send_embedding
 from gluellm_plugins_anyllm.errors import classify
 from gluellm_plugins_anyllm.http_stack import HttpStack, configured_stack
 from gluellm_plugins_anyllm.streaming import open_stream
@@ -31,10 +33,15 @@ class AnyLLMTransport:
         provider: The any-llm provider name (``openai``, ``anthropic``, ``xai`` ...).
         stack: HTTP stack for openai-SDK providers; default from
             ``GLUELLM_ANYLLM_HTTP_STACK``.
+        embed_batch_limit: Texts per embedding request; default: the provider's
+            documented limit (OpenAI: 2048). Core splits longer inputs.
     """
 
-    def __init__(self, provider: str, stack: HttpStack | None = None) -> None:
+    def __init__(
+        self, provider: str, stack: HttpStack | None = None, *, embed_batch_limit: int | None = None
+    ) -> None:
         self.provider = provider
+        self.embed_batch_limit = embed_batch_limit or embed_batch_limit_for(provider)
         self._pool = ClientPool(provider, stack or configured_stack())
         self._traits: ProviderTraits | None = None
 
@@ -75,6 +82,19 @@ class AnyLLMTransport:
         except Exception as error:
             raise classify(error, self.provider, call.correlation_id, api_key) from error
         return to_model_response(result)
+
+    async def embed(self, call: ModelCall) -> ModelResponse:
+        """Embed ``call.input`` in one request; raise GlueLLM errors as `complete` does."""
+        traits = await self._provider_traits()
+        api_key = resolve_key(self.provider, traits, call.api_key)
+        base_url = resolve_base(traits, call.base_url)
+        try:
+            llm = self._pool.get(traits, api_key, base_url)
+        except LLMError:
+            raise
+        except Exception as error:
+            raise classify(error, self.provider, call.correlation_id, api_key) from error
+        return await send_embedding(llm, call, traits, api_key)
 
     async def aclose(self) -> None:
         """Close the SDK clients this transport built on the running event loop."""
