@@ -13,7 +13,7 @@ from gluellm import hookimpl
 from gluellm.api import GlueLLM, complete, embed, stream_complete, structured_complete
 from gluellm.errors import AuthenticationError
 from gluellm.runs import RunEnd, RunRequest, StreamedRun, current_run, run_group
-from gluellm.testing import ScriptedTransport, reply, tool_call
+from gluellm.testing import reply, tool_call
 from gluellm.tools import ToolExecution, ToolInvocation
 
 from .conftest import MODEL
@@ -42,9 +42,7 @@ class Recorder:
             self.events.append(f"run-start:{run.operation}")
             output = await call_next(run)
             if isinstance(output, StreamedRun):
-                output.add_done_callback(
-                    lambda end: self.events.append(f"stream-end:{end.status}")
-                )
+                output.add_done_callback(lambda end: self.events.append(f"stream-end:{end.status}"))
             else:
                 self.events.append(f"run-end:{run.operation}")
             return output
@@ -96,15 +94,19 @@ async def test_wrap_run_sees_one_run_around_its_turns_and_tools(scripted, record
     assert recorder.events[0] == "run-start:complete"
     assert recorder.events[-1] == "run-end:complete"
     inner = recorder.events[1:-1]
-    assert inner[0] == "model" and inner.count("model") == 3
+    assert inner[0] == "model"
+    assert inner.count("model") == 3
     assert sorted(inner[1:2]) == ["tool:get_weather"]
     assert sorted(inner[3:5]) == ["tool:get_time", "tool:get_weather"]
     [end] = recorder.ends
-    assert end.success and end.output is result
+    assert end.success
+    assert end.output is result
     assert end.run.tools == ("get_weather", "get_time")
     assert end.run.user_message == "Weather?"
-    assert end.run.stats.model_calls == 3 and end.run.stats.tool_calls == 3
-    assert end.usage is not None and end.usage.total_tokens == 69
+    assert end.run.stats.model_calls == 3
+    assert end.run.stats.tool_calls == 3
+    assert end.usage is not None
+    assert end.usage.total_tokens == 69
     assert end.duration_s >= 0
 
 
@@ -113,7 +115,8 @@ async def test_a_failed_run_ends_with_its_error(scripted, recorder):
     with pytest.raises(AuthenticationError):
         await complete("Hi", model=MODEL)
     [end] = recorder.ends
-    assert end.status == "error" and isinstance(end.error, AuthenticationError)
+    assert end.status == "error"
+    assert isinstance(end.error, AuthenticationError)
     assert recorder.events == ["run-start:complete", "model"]
 
 
@@ -123,8 +126,10 @@ async def test_a_stream_is_one_run_that_ends_when_the_stream_ends(scripted, reco
     assert chunks[-1].done
     assert recorder.events == ["run-start:stream_complete", "model", "stream-end:ok"]
     [end] = recorder.ends
-    assert end.status == "ok" and end.output is chunks[-1].result
-    assert end.usage is not None and end.usage.total_tokens == 6
+    assert end.status == "ok"
+    assert end.output is chunks[-1].result
+    assert end.usage is not None
+    assert end.usage.total_tokens == 6
 
 
 async def test_a_stream_abandoned_early_ends_as_closed(scripted, recorder):
@@ -138,10 +143,12 @@ async def test_a_stream_abandoned_early_ends_as_closed(scripted, recorder):
 
 async def test_embedding_runs_are_runs(scripted, recorder):
     result = await embed(["a", "b c"], model=MODEL)
-    assert result.count == 2 and result.dimension == 8
+    assert result.count == 2
+    assert result.dimension == 8
     assert recorder.events == ["run-start:embed", "model", "run-end:embed"]
     [end] = recorder.ends
-    assert end.run.input == ("a", "b c") and end.output is result
+    assert end.run.input == ("a", "b c")
+    assert end.output is result
     assert result.tokens_used == 3
 
 
@@ -160,7 +167,8 @@ async def test_runs_started_inside_a_group_nest_under_it(scripted, recorder):
 
     async def workflow() -> list[str]:
         parent = current_run()
-        assert parent is not None and parent.operation == "workflow"
+        assert parent is not None
+        assert parent.operation == "workflow"
         a = await complete("one", model=MODEL)
         b = await complete("two", model=MODEL)
         return [a.final_response, b.final_response]
@@ -169,7 +177,8 @@ async def test_runs_started_inside_a_group_nest_under_it(scripted, recorder):
     by_op = {end.run.operation: end for end in recorder.ends}
     group = by_op["workflow"].run
     steps = [end.run for end in recorder.ends if end.run.operation == "complete"]
-    assert len(steps) == 2 and all(step.parent is group for step in steps)
+    assert len(steps) == 2
+    assert all(step.parent is group for step in steps)
     assert group.stats.model_calls == 2  # steps' turns count in the group
 
 
@@ -221,8 +230,10 @@ async def test_wrap_tool_can_veto_and_bound_a_tool(scripted, plugin_manager):
     )
     result = await complete("Hi", model=MODEL, tools=[get_time, slow, get_weather])
     history = {h["tool_name"]: h for h in result.tool_execution_history}
-    assert history["get_time"]["error"] and "not allowed" in history["get_time"]["result"]
-    assert history["slow"]["error"] and "0.05 s" in history["slow"]["result"]
+    assert history["get_time"]["error"]
+    assert "not allowed" in history["get_time"]["result"]
+    assert history["slow"]["error"]
+    assert "0.05 s" in history["slow"]["result"]
     assert not history["get_weather"]["error"]
 
 

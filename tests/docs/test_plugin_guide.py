@@ -1,4 +1,4 @@
-"""The plugin guide's example is a real project: what the guide shows is what installs and passes."""
+"""The plugin guide's example is a real project: what the guide shows installs and passes."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ def test_the_example_plugin_is_installed_with_its_entry_point():
     entry_points = importlib.metadata.entry_points(group="gluellm")
     [echo] = [ep for ep in entry_points if ep.name == "echo"]
     assert echo.value == "gluellm_plugins_echo.plugin"
-    assert echo.dist is not None and echo.dist.metadata["Name"] == "gluellm-plugins-echo"
+    assert echo.dist is not None
+    assert echo.dist.metadata["Name"] == "gluellm-plugins-echo"
 
 
 @pytest.mark.parametrize("name", ["test_echo"])

@@ -46,9 +46,9 @@ from gluellm.runtime import override_transport
 
 __all__ = [
     "FunctionTransport",
-    "fake_embedding",
     "ScriptedStream",
     "ScriptedTransport",
+    "fake_embedding",
     "override_transport",
     "reply",
     "stream_deltas",

@@ -75,9 +75,11 @@ class Tool:
         fields: dict[str, Any] = {}
         for param in inspect.signature(function).parameters.values():
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                stars = "*" if param.kind is param.VAR_POSITIONAL else "**"
                 raise TypeError(
-                    f"Tool {tool_name!r} takes *{param.name}: tools need named parameters "
-                    "so the model knows what to send."
+                    f"Tool {tool_name!r} takes {stars}{param.name}, so its schema cannot say "
+                    "what to send. Give it named parameters with type hints instead, e.g. "
+                    f"def {tool_name}(city: str, days: int = 1)."
                 )
             if isinstance(param.default, FieldInfo):  # `x: int = Field(ge=1)`, pydantic style
                 field = copy.copy(param.default)  # never mutate the caller's signature

@@ -12,6 +12,7 @@ from gluellm import hookimpl
 from gluellm.call import CallMiddleware, ModelCall
 
 if TYPE_CHECKING:
+    from gluellm.hookspecs import RegisterSettings
     from gluellm.runtime import Runtime
 
 
@@ -34,3 +35,11 @@ def get_retrier(call: ModelCall, runtime: Runtime) -> CallMiddleware | None:
     if policy.max_attempts <= 1:
         return None
     return Retrier(runtime, policy)
+
+
+@hookimpl
+def register_settings(register: RegisterSettings) -> None:
+    """Declare the core settings this plugin reads, so GlueLLM knows they are used."""
+    from gluellm_plugins_stamina.settings import RetrySettings
+
+    register(RetrySettings)
