@@ -11,6 +11,7 @@ from gluellm.call import CallMiddleware, ModelCall
 
 if TYPE_CHECKING:
     from gluellm.config import Settings
+    from gluellm.hookspecs import RegisterSettings
     from gluellm.runtime import Runtime
 
 _warned_backend = False
@@ -52,3 +53,11 @@ def _warn_no_redis_plugin() -> None:
         "disabled; limits are kept in this process only. Install it with: "
         "pip install gluellm-plugins-redis"
     )
+
+
+@hookimpl
+def register_settings(register: RegisterSettings) -> None:
+    """Declare the core settings this plugin reads, so GlueLLM knows they are used."""
+    from gluellm_plugins_aiolimiter.settings import RateLimitSettings
+
+    register(RateLimitSettings)
