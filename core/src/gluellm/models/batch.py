@@ -1,8 +1,37 @@
-"""API-key pool configuration, shared by the rate-limit plugin and batch processing."""
+"""API-key pool configuration, shared by the rate-limit plugin and batch processing.
+
+The batch values (`BatchRequest`, `BatchConfig` ...) are served lazily by the
+``gluellm-plugins-batch`` distribution; without it, accessing them raises an ImportError
+that says what to install.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pydantic import BaseModel, Field, SecretStr
+
+if TYPE_CHECKING:
+    from gluellm_plugins_batch.models import (
+        BatchConfig,
+        BatchError,
+        BatchErrorStrategy,
+        BatchRequest,
+        BatchResponse,
+        BatchResult,
+        EmbeddingBatchRequest,
+    )
+
+__all__ = [
+    "APIKeyConfig",
+    "BatchConfig",
+    "BatchError",
+    "BatchErrorStrategy",
+    "BatchRequest",
+    "BatchResponse",
+    "BatchResult",
+    "EmbeddingBatchRequest",
+]
 
 
 class APIKeyConfig(BaseModel):
@@ -24,3 +53,27 @@ class APIKeyConfig(BaseModel):
     def fingerprint(self) -> str:
         """A printable name for the key that does not reveal it (``...last4``)."""
         return f"{self.provider}:...{self.key.get_secret_value()[-4:]}"
+
+
+# The batch values live in the batch plugin; the spec imports them from here too.
+_BATCH_NAMES = frozenset(
+    {
+        "BatchConfig",
+        "BatchError",
+        "BatchErrorStrategy",
+        "BatchRequest",
+        "BatchResponse",
+        "BatchResult",
+        "EmbeddingBatchRequest",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _BATCH_NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from gluellm.batch import load
+
+    value = load(name, __name__)
+    globals()[name] = value
+    return value
