@@ -34,6 +34,15 @@ if TYPE_CHECKING:
         stream_structured_complete,
         structured_complete,
     )
+    from gluellm.batch import (
+        BatchConfig,
+        BatchErrorStrategy,
+        BatchRequest,
+        BatchResponse,
+        BatchResult,
+        batch_complete,
+        batch_complete_simple,
+    )
     from gluellm.call import ModelCall, ModelResponse, ToolCallRequest, Transport, Usage
     from gluellm.models.agent import Agent
     from gluellm.models.conversation import Conversation, Message, Role
@@ -50,6 +59,11 @@ _EXPORTS = {
     "AuthenticationError": "gluellm.api",
     "Budget": "gluellm.api",
     "BudgetExceededError": "gluellm.api",
+    "BatchConfig": "gluellm.batch",
+    "BatchErrorStrategy": "gluellm.batch",
+    "BatchRequest": "gluellm.batch",
+    "BatchResponse": "gluellm.batch",
+    "BatchResult": "gluellm.batch",
     "ConfigurationError": "gluellm.api",
     "Conversation": "gluellm.models.conversation",
     "EmbeddingResult": "gluellm.api",
@@ -72,6 +86,8 @@ _EXPORTS = {
     "ToolExecutionResult": "gluellm.api",
     "Transport": "gluellm.call",
     "Usage": "gluellm.call",
+    "batch_complete": "gluellm.batch",
+    "batch_complete_simple": "gluellm.batch",
     "complete": "gluellm.api",
     "create_plugin_manager": "gluellm.plugins",
     "embed": "gluellm.api",
@@ -88,6 +104,11 @@ __all__ = [
     "AuthenticationError",
     "Budget",
     "BudgetExceededError",
+    "BatchConfig",
+    "BatchErrorStrategy",
+    "BatchRequest",
+    "BatchResponse",
+    "BatchResult",
     "ConfigurationError",
     "Conversation",
     "EmbeddingResult",
@@ -111,6 +132,8 @@ __all__ = [
     "Transport",
     "Usage",
     "__version__",
+    "batch_complete",
+    "batch_complete_simple",
     "complete",
     "create_plugin_manager",
     "embed",
