@@ -36,9 +36,7 @@ async def test_the_sdk_asks_for_base64_and_gets_the_same_vectors_as_floats(clien
     assert (default.usage.prompt_tokens, default.usage.total_tokens) == (3, 3)
 
 
-async def test_a_single_string_input_gives_one_vector_of_the_asked_dimension(
-    client, fake_provider
-):
+async def test_a_single_string_input_gives_one_vector_of_the_asked_dimension(client, fake_provider):
     result = await client.embeddings.create(
         model="text-embedding-3-small", input="hello world", dimensions=7
     )
