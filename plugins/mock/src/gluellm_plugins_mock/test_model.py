@@ -4,6 +4,8 @@ On a user message with tools offered it calls every tool once with schema-valid
 arguments; after tool results it summarizes them; asked for structured output it
 returns JSON that validates against the schema. Usage is counted in words. Asked to
 stream, it streams the same answer word by word, tool calls as fragments, usage last.
+Asked to embed, it returns `gluellm.testing.fake_embedding` vectors: equal texts give
+equal unit vectors, of ``dimensions`` entries when the call asks (else 8).
 """
 
 from __future__ import annotations
@@ -12,8 +14,15 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gluellm.call import Message, ModelCall, ModelResponse, ToolCallRequest, Usage
-from gluellm.testing import streamed
+from gluellm.call import (
+    EMBEDDING_BATCH_LIMIT,
+    Message,
+    ModelCall,
+    ModelResponse,
+    ToolCallRequest,
+    Usage,
+)
+from gluellm.testing import fake_embedding, streamed
 from gluellm_plugins_mock.schema_values import value_for_schema
 
 
@@ -25,6 +34,9 @@ class TestModelTransport:
     """Answers ``test:*`` models without a network."""
 
     __test__ = False  # not a pytest test class
+
+    embed_batch_limit = EMBEDDING_BATCH_LIMIT
+    embedding_dimension = 8
 
     def __init__(self) -> None:
         self.calls = 0
@@ -51,6 +63,19 @@ class TestModelTransport:
             model=call.model_name,
         )
         return streamed(answer) if call.stream else answer
+
+    async def embed(self, call: ModelCall) -> ModelResponse:
+        """Embed ``call.input`` deterministically; usage is one token per word."""
+        self.calls += 1
+        dimension = call.options.get("dimensions")
+        if not isinstance(dimension, int) or isinstance(dimension, bool) or dimension < 1:
+            dimension = self.embedding_dimension
+        tokens = sum(len(text.split()) for text in call.input)
+        return ModelResponse(
+            embeddings=tuple(fake_embedding(text, dimension) for text in call.input),
+            usage=Usage(tokens, 0, tokens),
+            model=call.model_name,
+        )
 
     async def aclose(self) -> None:
         """Nothing to release."""
