@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from gluellm.plugins import PluginManager
+from gluellm.plugins import PluginInfo, PluginManager
 
 
 def register_core_commands(app: typer.Typer, manager: PluginManager) -> None:
@@ -18,20 +18,17 @@ def register_core_commands(app: typer.Typer, manager: PluginManager) -> None:
     def plugins(
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """List installed plugins, the hooks they implement, and plugins that failed to load."""
+        """List installed plugins, their hooks, and plugins that failed to load or in a hook.
+
+        Runs every plugin's configure and registration hooks first, so a plugin that
+        raises in one is shown as failing, not healthy.
+        """
+        _exercise_registrations(manager)
         infos = manager.plugin_infos()
         failures = manager.load_failures
         if as_json:
             payload = {
-                "plugins": [
-                    {
-                        "name": info.name,
-                        "distribution": info.distribution,
-                        "version": info.version,
-                        "hooks": list(info.hooks),
-                    }
-                    for info in infos
-                ],
+                "plugins": [_plugin_json(info) for info in infos],
                 "load_errors": [
                     {"name": f.name, "distribution": f.distribution, "error": f.error}
                     for f in failures
@@ -44,6 +41,9 @@ def register_core_commands(app: typer.Typer, manager: PluginManager) -> None:
         for info in infos:
             source = f"{info.distribution} {info.version}" if info.distribution else "registered"
             typer.echo(f"{info.name} ({source}): {', '.join(info.hooks)}")
+            for hook_failure in info.failures:
+                times = "once" if hook_failure.count == 1 else f"{hook_failure.count} times"
+                typer.echo(f"  FAILING in {hook_failure.hook} ({times}): {hook_failure.last_error}")
         for failure in failures:
             typer.echo(f"FAILED {failure.name} ({failure.distribution}): {failure.error}")
 
@@ -127,3 +127,37 @@ def register_core_commands(app: typer.Typer, manager: PluginManager) -> None:
         from gluellm.cli.demo import run_demo
 
         raise typer.Exit(asyncio.run(run_demo(manager, model)))
+
+
+def _exercise_registrations(manager: PluginManager) -> None:
+    """Run the configure and registration hooks, recording failures in ``manager``."""
+    from gluellm.runtime import Runtime
+
+    try:
+        runtime = Runtime(manager)
+        runtime.configure()
+        runtime.transport_providers()
+        _built = (runtime.tools, runtime.workflows, runtime.eval_stores)  # properties run hooks
+    except Exception as error:  # e.g. invalid GLUELLM_* settings: still list the plugins
+        typer.echo(f"warning: could not run the plugins' registration hooks: {error}", err=True)
+
+
+def _plugin_json(info: PluginInfo) -> dict[str, Any]:
+    """One plugin in ``gluellm plugins --json``; ``hook_failures`` only when it has some."""
+    entry: dict[str, Any] = {
+        "name": info.name,
+        "distribution": info.distribution,
+        "version": info.version,
+        "hooks": list(info.hooks),
+    }
+    if info.failures:
+        entry["hook_failures"] = [
+            {
+                "hook": f.hook,
+                "count": f.count,
+                "first_error": f.first_error,
+                "last_error": f.last_error,
+            }
+            for f in info.failures
+        ]
+    return entry
