@@ -22,6 +22,7 @@ from typing import TypeAlias
 from aiohttp import web
 
 from gluellm_plugins_mock.fake_server import anthropic_wire, openai_wire
+from gluellm_plugins_mock.fake_server.batches import BatchStore
 from gluellm_plugins_mock.fake_server.defaults import estimate_usage
 from gluellm_plugins_mock.fake_server.playback import (
     error_response,
@@ -84,6 +85,8 @@ class FakeProviderServer:
             self._routes[("POST", f"{prefix}/messages/count_tokens")] = self._count_tokens
             self._routes[("POST", f"{prefix}/embeddings")] = self._embeddings
             self._routes[("GET", f"{prefix}/models")] = self._models
+        self.batches = BatchStore(self)  # the OpenAI files and batches endpoints
+        self._routes.update(self.batches.routes())
 
     # -- addresses ---------------------------------------------------------------------
 
@@ -128,6 +131,7 @@ class FakeProviderServer:
     def reset(self) -> None:
         """Forget the queue, responder, records, counters and latency settings."""
         self._queue.clear()
+        self.batches.reset()
         self.responder = None
         self.requests.clear()
         self.errors.clear()
@@ -231,7 +235,9 @@ class FakeProviderServer:
         )
         if self.record_requests:
             self.requests.append(record)
-        route = self._routes.get((request.method, request.path))
+        route = self._routes.get((request.method, request.path)) or self.batches.route(
+            request.method, request.path
+        )
         try:
             if self.latency > 0:
                 await asyncio.sleep(self.latency)
