@@ -255,3 +255,42 @@ async def test_structured_runs_say_so(scripted, recorder):
     assert answer.value == 4
     assert recorder.ends[0].run.operation == "structured_complete"
     assert recorder.ends[0].run.response_format is Answer
+
+
+async def test_a_broken_call_middleware_is_named_in_the_error_the_caller_gets(
+    scripted, plugin_manager
+):
+    from gluellm.plugins import PluginError
+
+    class Broken:
+        @hookimpl
+        def wrap_call(self, call: Any) -> Any:
+            async def middleware(call: Any, call_next: Any) -> Any:
+                raise KeyError("oops")
+
+            return middleware
+
+    plugin_manager.register(Broken(), name="broken-plugin")
+    scripted.add("never")
+    with pytest.raises(PluginError, match="plugin 'broken-plugin' failed in hook wrap_call"):
+        await complete("Hi", model=MODEL)
+    assert scripted.calls == []
+
+
+async def test_a_broken_tool_middleware_fails_only_that_tool_and_says_whose(
+    scripted, plugin_manager
+):
+    class Broken:
+        @hookimpl
+        def wrap_tool(self, invocation: ToolInvocation) -> Any:
+            async def middleware(invocation: ToolInvocation, call_next: Any) -> Any:
+                raise ValueError("bad policy")
+
+            return middleware
+
+    plugin_manager.register(Broken(), name="broken-tools")
+    scripted.add(reply(tool_calls=[tool_call("get_time", {"city": "Rome"})]), "done")
+    result = await complete("Hi", model=MODEL, tools=[get_time])
+    [entry] = result.tool_execution_history
+    assert entry["error"]
+    assert "broken-tools" in entry["result"]

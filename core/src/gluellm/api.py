@@ -12,7 +12,7 @@ import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict, TypeVar, Unpack
 
 import attrs
 from pydantic import BaseModel
@@ -165,9 +165,8 @@ T = TypeVar("T", bound=BaseModel)
 ToolSpec = Callable[..., Any] | Tool | str
 
 
-@attrs.frozen(kw_only=True)
-class _CallOptions:
-    """What one call of a `GlueLLM` method overrides."""
+class _CallOptions(NamedTuple):
+    """What one call of a `GlueLLM` method overrides (a tuple: built on every call)."""
 
     model: str | None = None
     correlation_id: str | None = None
@@ -363,23 +362,19 @@ class GlueLLM:
         settings = runtime.settings
         chosen = model or self.embedding_model or settings.default_embedding_model
         with correlation_scope(correlation_id) as cid:
-            template = attrs.evolve(
-                self._template(runtime, chosen, cid, timeout, None),
-                operation="embedding",
-                # Sampling parameters mean nothing to an embedding model; extras do.
-                options=dict(extra_params or {}),
-            )
             run = RunRequest(
                 operation="embed",
                 runtime=runtime,
                 correlation_id=cid,
                 model=chosen,
                 input=tuple(items),
-                options=template.options,
+                # Sampling parameters mean nothing to an embedding model; extras do.
+                options=dict(extra_params or {}),
                 budget=budget or self.budget,
                 eval_store=self.eval_store,
                 parent=current_run(),
             )
+            template = self._template(run, timeout, operation="embedding")
 
             async def body(request: RunRequest) -> EmbeddingResult:
                 call = _for_request(template, request)
@@ -445,27 +440,31 @@ class GlueLLM:
 
     def _template(
         self,
-        runtime: Runtime,
-        model: str,
-        correlation_id: str,
+        run: RunRequest,
         timeout: float | None,
-        params: ModelParams | None,
+        **fields: Any,
     ) -> ModelCall:
-        """The call every turn of a run starts from (messages filled in per turn)."""
-        settings = runtime.settings
+        """The call every turn of ``run`` starts from (messages filled in per turn).
+
+        Built once, whole: ``attrs.evolve`` on a call costs microseconds each time.
+        """
+        settings = run.runtime.settings
+        model = run.model or settings.default_model
         provider, model_name = split_model(model)
         return ModelCall(
             model=model,
             provider=provider,
             model_name=model_name,
             messages=(),
-            options=self.params.merged(params).as_options(),
+            options=run.options,
             api_key=self.api_key or settings.api_key_for(provider),
             base_url=self.base_url,
             timeout=timeout or self.timeout or settings.default_request_timeout,
             deadline=settings.default_call_deadline,
-            correlation_id=correlation_id,
+            correlation_id=run.correlation_id,
             api_keys=self.api_keys if self.api_key is None else (),
+            run=run,
+            **fields,
         )
 
     def _prepare(
@@ -487,11 +486,6 @@ class GlueLLM:
         params.check_tools(list(tools))
         system_prompt = self.system_prompt or settings.default_system_prompt
         system_text = _system_text(system_prompt, tuple(tools.values()))
-        template = attrs.evolve(
-            self._template(runtime, model, correlation_id, options.timeout, options.params),
-            tools=[tool.definition() for tool in tools.values()],
-            response_format=response_format,
-        )
         conversation = self.conversation if self._remember else None
         history: list[Message] = conversation.messages_dict if conversation is not None else []
         remembered = len(history)
@@ -514,10 +508,16 @@ class GlueLLM:
             messages=(*system, *history),
             tools=tuple(tools),
             response_format=response_format,
-            options=template.options,
+            options=params.as_options(),
             budget=options.budget or self.budget,
             eval_store=self.eval_store,
             parent=current_run(),
+        )
+        template = self._template(
+            run,
+            options.timeout,
+            tools=[tool.definition() for tool in tools.values()],
+            response_format=response_format,
         )
         return _PreparedRun(template, system, history, remembered, loop_options, conversation, run)
 
@@ -635,6 +635,8 @@ class GlueLLM:
 
 def _for_request(template: ModelCall, run: RunRequest) -> ModelCall:
     """The template for the run middleware finally passed on: its model and options win."""
+    if template.run is run:  # no middleware changed the request: the common case
+        return template
     call = attrs.evolve(template, run=run)
     if run.model is not None and run.model != template.model:
         provider, model_name = split_model(run.model)

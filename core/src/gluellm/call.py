@@ -7,7 +7,7 @@ wants to change a call makes a new one with `attrs.evolve`.
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, runtime_checkable
 
@@ -22,8 +22,11 @@ Message: TypeAlias = dict[str, Any]
 
 
 def new_correlation_id() -> str:
-    """A fresh correlation ID for a logical call."""
-    return uuid.uuid4().hex
+    """A fresh correlation ID for a logical call: 32 random hex digits, like ``uuid4().hex``.
+
+    ``os.urandom`` directly: building a `uuid.UUID` costs several times more, per call.
+    """
+    return os.urandom(16).hex()
 
 
 @attrs.frozen

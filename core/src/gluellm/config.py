@@ -100,9 +100,10 @@ class Settings(BaseSettings):
 
     def api_key_for(self, provider: str) -> str | None:
         """The ``GLUELLM_<PROVIDER>_API_KEY`` value for ``provider``, if set."""
-        secret = getattr(self, f"{provider}_api_key", None)
-        if isinstance(secret, SecretStr):
-            return secret.get_secret_value()
+        field = f"{provider}_api_key"
+        if field in type(self).model_fields:
+            secret = getattr(self, field)
+            return secret.get_secret_value() if isinstance(secret, SecretStr) else None
         # Providers without a declared field: read the environment directly.
         return os.environ.get(f"GLUELLM_{provider.upper()}_API_KEY") or None
 

@@ -32,10 +32,15 @@ def layer(
 def collect_middleware(runtime: Runtime, hook_name: str, /, **kwargs: Any) -> list[Any]:
     """Every plugin's layer for this request, outermost first; plugins that return None stay out.
 
+    A hook implementation that raises, and a layer that raises an error of its own (not
+    an `LLMError`, not one from ``call_next``), surface as a `PluginError` naming the
+    plugin and hook, and are counted in ``gluellm plugins``.
+
     Args:
         runtime: Whose plugins to ask.
         hook_name: ``wrap_run``, ``wrap_call`` or ``wrap_tool``.
         **kwargs: The hook's arguments.
     """
-    results = getattr(runtime.plugin_manager.hook, hook_name)(**kwargs)
-    return [middleware for middleware in results if middleware is not None]
+    from gluellm.plugins import plugin_middleware
+
+    return plugin_middleware(runtime.plugin_manager, hook_name, **kwargs)

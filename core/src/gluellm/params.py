@@ -9,8 +9,10 @@ parameters through untouched (``{"logit_bias": {...}}``, ``{"reasoning_effort": 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, TypeAlias
 
 import attrs
@@ -119,8 +121,13 @@ class ModelParams:
                 f"{', '.join(tool_names)}; or use 'auto', 'none' or 'required'."
             )
 
-    def as_options(self) -> dict[str, Any]:
-        """The parameters in OpenAI wire form, for ``ModelCall.options``."""
+    def as_options(self) -> Mapping[str, Any]:
+        """The parameters in OpenAI wire form, for ``ModelCall.options`` (read-only)."""
+        return self._wire_options
+
+    @functools.cached_property
+    def _wire_options(self) -> Mapping[str, Any]:
+        # Built once per instance: a client's parameters serve every one of its calls.
         options: dict[str, Any] = dict(self.extra)
         for name in ("temperature", "max_tokens", "top_p", "seed"):
             value = getattr(self, name)
@@ -136,7 +143,7 @@ class ModelParams:
                     "type": "function",
                     "function": {"name": self.tool_choice},
                 }
-        return options
+        return MappingProxyType(options)
 
 
 NO_PARAMS = ModelParams()

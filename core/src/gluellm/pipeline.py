@@ -172,19 +172,24 @@ def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
             limiter = hook.get_rate_limiter(call=call, runtime=runtime)
             if limiter is not None:
                 handler = layer(limiter, handler)
+        retrier = None
         if hook.get_retrier.get_hookimpls():
             retrier = hook.get_retrier(call=call, runtime=runtime)
             if retrier is not None:
                 handler = layer(retrier, handler)
-        if call.deadline is None:
+        deadline = call.deadline
+        if deadline is None or (
+            # One attempt only, already bounded at least as tightly: one timer is enough.
+            retrier is None and call.timeout is not None and call.timeout <= deadline
+        ):
             return await handler(call)
         try:
-            async with asyncio.timeout(call.deadline):
+            async with asyncio.timeout(deadline):
                 return await handler(call)
         except TimeoutError as error:
             raise APITimeoutError(
                 f"{call.model} did not answer within the call's deadline of "
-                f"{call.deadline:g} s, retries included (correlation ID "
+                f"{deadline:g} s, retries included (correlation ID "
                 f"{call.correlation_id}). Raise GLUELLM_DEFAULT_CALL_DEADLINE if the "
                 "model needs longer."
             ) from error

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import contextlib
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 import attrs
 
-from gluellm.call import Message, Usage
+from gluellm.call import Message, Usage, new_correlation_id
+from gluellm.middleware import collect_middleware, layer
 
 if TYPE_CHECKING:
     from gluellm.costs import Budget
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
     from gluellm.streaming import StreamChunk
 
 T = TypeVar("T")
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+"""A shared read-only empty mapping: the default ``options`` and ``metadata``."""
 
 RunStatus: TypeAlias = Literal["ok", "error", "cancelled", "closed"]
 """How a run ended: ``ok``; ``error`` (raised); ``cancelled`` (its task was cancelled);
@@ -94,7 +98,7 @@ class RunRequest:
 
     operation: str
     runtime: Runtime = attrs.field(repr=False)
-    run_id: str = attrs.field(factory=lambda: uuid.uuid4().hex)
+    run_id: str = attrs.field(factory=new_correlation_id)
     correlation_id: str
     model: str | None = None
     user_message: str | None = None
@@ -103,12 +107,12 @@ class RunRequest:
     tools: Sequence[str] = ()
     response_format: type[Any] | None = None
     input: Sequence[str] = attrs.field(default=(), repr=False)
-    options: Mapping[str, Any] = attrs.field(factory=dict)
+    options: Mapping[str, Any] = EMPTY
     budget: Budget | None = None
     eval_store: Any = attrs.field(default=None, repr=False)
     name: str | None = None
     parent: RunRequest | None = attrs.field(default=None, repr=False)
-    metadata: Mapping[str, Any] = attrs.field(factory=dict)
+    metadata: Mapping[str, Any] = EMPTY
     started_at: float = attrs.field(factory=time.time)
     stats: RunStats = attrs.field(factory=RunStats, eq=False, repr=False)
     extensions: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
@@ -324,8 +328,6 @@ async def execute_run(run: RunRequest, body: RunHandler) -> Any:
         What ``body`` (or a middleware) returned; a `StreamedRun` for streamed runs,
         whose end ``on_run_end`` observers hear about when the stream ends.
     """
-    from gluellm.middleware import collect_middleware, layer
-
     runtime = run.runtime
     hook = runtime.plugin_manager.hook
     handler = body
