@@ -392,3 +392,28 @@ def test_strict_mode_names_the_plugin_that_does_not_fit_a_later_hookspec(plugin_
             env={"GLUELLM_LOAD_PLUGINS": "provider,user", "GLUELLM_STRICT_PLUGINS": "1"}
         )
     assert caught.value.plugin_name == "user"
+
+
+async def test_no_transport_with_plugins_switched_off_says_so_not_to_install(plugin_dist):
+    from gluellm.api import complete
+    from gluellm.errors import ConfigurationError
+    from gluellm.runtime import Runtime, use_runtime
+
+    plugin_dist(
+        {
+            "offtransport": """
+                from gluellm import hookimpl
+
+                @hookimpl
+                def register_transports(register):
+                    register("offprovider", lambda: None)
+            """
+        }
+    )
+    manager = create_plugin_manager(env={"GLUELLM_LOAD_PLUGINS": ""})
+    with use_runtime(Runtime(manager)), pytest.raises(ConfigurationError) as caught:
+        await complete("hi", model="offprovider:model")
+    message = str(caught.value)
+    assert "switched off" in message
+    assert "offtransport" in message
+    assert "pip install" not in message

@@ -127,6 +127,8 @@ class PluginManager(pluggy.PluginManager):
         super().__init__(PROJECT_NAME)
         self.load_failures: list[PluginLoadFailure] = []
         self.hook_failures: dict[tuple[str, str], HookFailure] = {}
+        self.switched_off: list[str] = []
+        """Entry points installed but not loaded because of GLUELLM_LOAD/DISABLE_PLUGINS."""
         self.generation = 0
         self._distributions: dict[str, importlib.metadata.Distribution] = {}
         self._configure_kwargs: dict[str, Any] | None = None
@@ -319,6 +321,7 @@ class PluginManager(pluggy.PluginManager):
                     dist_name = dist.metadata["Name"] if dist else None
                     names = {entry_point.name, dist_name}
                     if (only is not None and not names & only) or names & disabled:
+                        self.switched_off.append(entry_point.name)
                         continue
                     if self.has_plugin(entry_point.name):
                         continue

@@ -90,7 +90,7 @@ class Runtime:
         found = self._plugin_settings.get(settings_class)
         if found is None:
             found = self._plugin_settings[settings_class] = settings_class()
-        return found  # type: ignore[no-any-return]
+        return found
 
     def settings_classes(self) -> list[type[PluginSettings]]:
         """The settings classes plugins declared through ``register_settings``."""
@@ -121,9 +121,17 @@ class Runtime:
         entry = self._factories().get(provider)
         if entry is None:
             installed = ", ".join(sorted(self._factories())) or "none"
+            off = self.plugin_manager.switched_off
+            if off:
+                fix = (
+                    f"Installed plugins are switched off here ({', '.join(sorted(off))}) by "
+                    "GLUELLM_LOAD_PLUGINS or GLUELLM_DISABLE_PLUGINS: unset them, or name the "
+                    "transport's plugin in GLUELLM_LOAD_PLUGINS."
+                )
+            else:
+                fix = f"Install one with: {TRANSPORT_INSTALL_HINT}"
             raise ConfigurationError(
-                f"No transport serves provider {provider!r}. Installed transports: {installed}. "
-                f"Install one with: {TRANSPORT_INSTALL_HINT}"
+                f"No transport serves provider {provider!r}. Transports loaded: {installed}. " + fix
             )
         transport = self._transports[provider] = entry[1]()
         return transport
