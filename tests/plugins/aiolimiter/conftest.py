@@ -15,10 +15,6 @@ from gluellm.runtime import Runtime
 from gluellm_plugins_aiolimiter import plugin as aiolimiter_plugin
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: takes tens of seconds of wall time by design")
-
-
 @pytest.fixture(autouse=True)
 def _fresh_limiter_state() -> Iterator[None]:
     gluellm_plugins_aiolimiter.reset_state()

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -34,68 +33,48 @@ def recording_transport() -> tuple[FunctionTransport, list[tuple[float, ModelCal
     return FunctionTransport(answer), seen
 
 
-async def flat_out(
-    make_call: Callable[[], Awaitable[object]], seconds: float, workers: int
-) -> None:
-    """Keep ``workers`` calls in flight for ``seconds``, then cancel whatever still waits."""
-
-    async def worker() -> None:
-        while True:
-            await make_call()
-
-    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
-    await asyncio.sleep(seconds)
-    for task in tasks:
-        task.cancel()
-    results = await asyncio.gather(*tasks, return_exceptions=True)
-    # Only cancellations are expected; a real error would mean a lost request.
-    assert all(isinstance(r, asyncio.CancelledError) for r in results), results
-
-
-@pytest.mark.slow
-async def test_120_rpm_burst_10_admits_70_in_30_seconds(make_runtime) -> None:
-    # Burst 10 at t=0, then 120/60 = 2 per second for 30 s: 10 + 60 = 70.
+async def test_a_burst_is_followed_by_a_pause_not_a_trickle(make_runtime) -> None:
+    # 120 rpm, burst 10: 10 at once, then nothing until the burst is 60 * 10 / 120 = 5 s
+    # old. (A leaky bucket lets the 11th through after 0.5 s: 68-70 in a 60-rpm minute.)
     runtime = make_runtime(rate_limit_requests_per_minute=120, rate_limit_burst=10)
     transport, seen = recording_transport()
     with use_runtime(runtime), override_transport(transport):
-        started = time.monotonic()
-        await flat_out(lambda: complete("hi", model=MODEL), seconds=30, workers=20)
-    admitted = [t for t, _ in seen if t - started <= 30]
-    print(f"120 rpm, burst 10, 30 s flat out: {len(admitted)} admitted (expected 70 +- 2)")
-    assert 68 <= len(admitted) <= 72, len(admitted)
-    # The burst arrives at once, not spread out.
-    assert sum(1 for t in admitted if t - started < 0.25) == 10
+        for _ in range(10):  # (generous timeouts where no wait is due: loaded CI machines)
+            await asyncio.wait_for(complete("hi", model=MODEL), timeout=5)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(complete("hi", model=MODEL), timeout=0.8)
+    assert len(seen) == 10
 
 
-async def test_three_keys_sustain_180_rpm_spread_evenly(make_runtime) -> None:
-    # Each key: burst 10 at t=0, then 60/60 = 1 per second. Over 10.5 s (the half second
-    # keeps the count away from the t=10 s boundary) each key admits 10 + 10 = 20, so
-    # the pool admits 60 = 3 x 10 burst + 30 sustained in 10 s: 180 requests/minute.
+def test_asyncio_run_per_call_shares_the_limit(make_runtime) -> None:
+    runtime = make_runtime(rate_limit_requests_per_minute=2, rate_limit_burst=2)
+    transport, seen = recording_transport()
+
+    async def one_call(timeout: float) -> None:
+        with use_runtime(runtime), override_transport(transport):
+            await asyncio.wait_for(complete("hi", model=MODEL), timeout=timeout)
+
+    asyncio.run(one_call(5))
+    asyncio.run(one_call(5))
+    with pytest.raises(TimeoutError):  # a fresh event loop gets no fresh permits
+        asyncio.run(one_call(0.3))
+    assert len(seen) == 2
+
+
+async def test_three_keys_give_three_times_the_limit_spread_evenly(make_runtime) -> None:
+    # Each key: 4 per minute, all 4 at once. Three keys: 12 at once, 4 per key, then wait.
     keys = [
-        APIKeyConfig(key=f"sk-test-key-{i}", provider="openai", requests_per_minute=60, burst=10)
+        APIKeyConfig(key=f"sk-test-key-{i}", provider="openai", requests_per_minute=4, burst=4)
         for i in range(3)
     ]
-    runtime = make_runtime()
     transport, seen = recording_transport()
-    client_calls = 0
-
-    async def one_call() -> None:
-        nonlocal client_calls
-        await GlueLLM(MODEL, api_keys=keys).complete("hi")
-        client_calls += 1
-
-    with use_runtime(runtime), override_transport(transport):
-        await flat_out(one_call, seconds=10.5, workers=30)
+    with use_runtime(make_runtime()), override_transport(transport):
+        client = GlueLLM(MODEL, api_keys=keys)
+        await asyncio.wait_for(asyncio.gather(*(client.complete("hi") for _ in range(12))), 5)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(client.complete("hi"), timeout=0.3)
     per_key = Counter(call.api_key for _, call in seen)
-    assert set(per_key) == {k.key.get_secret_value() for k in keys}
-    total = sum(per_key.values())
-    assert 58 <= total <= 62, per_key
-    sustained_rpm = (total - 3 * 10) / 10 * 60
-    print(f"3 keys x 60 rpm, 10.5 s: {dict(per_key.most_common())} -> {sustained_rpm:.0f} rpm")
-    assert 170 <= sustained_rpm <= 190, sustained_rpm
-    mean = total / 3
-    assert all(abs(n - mean) <= 0.1 * mean for n in per_key.values()), per_key
-    assert client_calls == total  # every admitted request answered its caller
+    assert per_key == {k.key.get_secret_value(): 4 for k in keys}
 
 
 async def test_exhausted_pool_waits_for_the_first_free_key(make_runtime) -> None:
@@ -107,13 +86,12 @@ async def test_exhausted_pool_waits_for_the_first_free_key(make_runtime) -> None
     ]
     transport, seen = recording_transport()
     with use_runtime(make_runtime()), override_transport(transport):
-        started = time.monotonic()
         for _ in range(3):
             await complete("hi", model=MODEL, api_keys=keys)
     used = [call.api_key for _, call in seen]
     assert sorted(used[:2]) == ["sk-fast-aaaa", "sk-slow-bbbb"]
     assert used[2] == "sk-fast-aaaa"
-    assert 0.4 <= seen[2][0] - started <= 0.8
+    assert 0.45 <= seen[2][0] - seen[0][0] <= 1.2  # from the first request, startup excluded
 
 
 async def test_rate_limited_key_cools_down_for_retry_after(make_runtime, log_messages) -> None:
@@ -213,11 +191,11 @@ async def test_keys_of_other_providers_are_not_used(make_runtime) -> None:
 
 
 async def test_limits_are_scoped_per_provider(make_runtime) -> None:
-    runtime = make_runtime(rate_limit_requests_per_minute=1, rate_limit_burst=2)
+    runtime = make_runtime(rate_limit_requests_per_minute=2, rate_limit_burst=2)
     transport, seen = recording_transport()
     with use_runtime(runtime), override_transport(transport):
         for model in (MODEL, MODEL, "anthropic:claude-3-5-haiku", "anthropic:claude-3-5-haiku"):
-            await asyncio.wait_for(complete("hi", model=model), timeout=0.5)
+            await asyncio.wait_for(complete("hi", model=model), timeout=5)
         with pytest.raises(TimeoutError):  # openai's burst is spent; the next waits ~60 s
             await asyncio.wait_for(complete("hi", model=MODEL), timeout=0.3)
     assert [c.provider for _, c in seen] == ["openai", "openai", "anthropic", "anthropic"]
@@ -235,47 +213,31 @@ async def test_settings_are_read_at_call_time(make_runtime, monkeypatch) -> None
         started = time.monotonic()
         for _ in range(20):
             await complete("hi", model=MODEL)
-        assert time.monotonic() - started < 1.0  # disabled: 20 calls at 1 rpm, no waiting
+        assert time.monotonic() - started < 5  # disabled: 20 calls at 1 rpm, no waiting
         monkeypatch.setenv("GLUELLM_RATE_LIMIT_ENABLED", "true")
         config.reload_settings()
-        await asyncio.wait_for(complete("hi", model=MODEL), timeout=0.5)  # the burst of 1
+        await asyncio.wait_for(complete("hi", model=MODEL), timeout=5)  # the burst of 1
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(complete("hi", model=MODEL), timeout=0.3)
         # The spec's other spelling: assign the setting in code.
         config.settings.rate_limit_enabled = False
-        await asyncio.wait_for(complete("hi", model=MODEL), timeout=0.3)
+        await asyncio.wait_for(complete("hi", model=MODEL), timeout=5)
     assert len(seen) == 22
-
-
-def test_each_event_loop_gets_its_own_limiters(make_runtime, recwarn) -> None:
-    runtime = make_runtime(rate_limit_requests_per_minute=6000, rate_limit_burst=2)
-    transport, seen = recording_transport()
-
-    async def three_calls() -> None:
-        with use_runtime(runtime), override_transport(transport):
-            for _ in range(3):
-                await complete("hi", model=MODEL)
-
-    for _ in range(3):  # a new loop each time, like asyncio.run() per request
-        asyncio.run(three_calls())
-    assert len(seen) == 9
-    # aiolimiter warns when one limiter is reused across loops; ours never is.
-    assert not [w for w in recwarn if "re-used across loops" in str(w.message)]
 
 
 async def test_spec_rate_limiter_api(make_runtime) -> None:
     from gluellm.rate_limiter import acquire_rate_limit, get_rate_limiter
 
     with use_runtime(make_runtime()):
-        limiter = get_rate_limiter(key="my_custom_limiter", requests_per_minute=60, burst=2)
-        same = get_rate_limiter(key="my_custom_limiter", requests_per_minute=60, burst=2)
-        await asyncio.wait_for(acquire_rate_limit("my_custom_limiter", rate_limiter=limiter), 0.2)
+        limiter = get_rate_limiter(key="my_custom_limiter", requests_per_minute=120, burst=2)
+        same = get_rate_limiter(key="my_custom_limiter", requests_per_minute=120, burst=2)
+        started = time.monotonic()
+        await asyncio.wait_for(acquire_rate_limit("my_custom_limiter", rate_limiter=limiter), 5)
         assert await same.try_acquire()  # the second of the burst: both share permits
         assert not await limiter.try_acquire()
-        started = time.monotonic()
-        async with limiter:  # waits for the next permit: 60 rpm is one per second
+        async with limiter:  # the next burst: 60 * 2 / 120 = 1 s after the first
             pass
-        assert 0.8 <= time.monotonic() - started <= 1.3
+        assert 0.9 <= time.monotonic() - started <= 2.0
         defaults = get_rate_limiter("other")
         assert (defaults.requests_per_minute, defaults.burst) == (60, 10)
 
@@ -289,10 +251,10 @@ def test_rate_limiter_module_names_the_plugin_when_missing(monkeypatch) -> None:
         from gluellm.rate_limiter import get_rate_limiter  # noqa: F401
 
 
-def test_import_gluellm_does_not_import_aiolimiter() -> None:
+def test_importing_the_plugin_leaves_the_limiter_for_first_use() -> None:
     code = (
         "import sys, gluellm, gluellm.rate_limiter, gluellm_plugins_aiolimiter.plugin; "
-        "sys.exit('aiolimiter' in sys.modules)"
+        "sys.exit('gluellm_plugins_aiolimiter.limits' in sys.modules)"
     )
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
@@ -343,4 +305,4 @@ async def test_each_retry_attempt_takes_its_own_permit(make_runtime) -> None:
         result = await complete("hi", model=MODEL)
     assert result.final_response == "ok"
     assert len(transport_times) == 2
-    assert 0.85 <= transport_times[1] - transport_times[0] <= 1.3
+    assert 0.85 <= transport_times[1] - transport_times[0] <= 2.0

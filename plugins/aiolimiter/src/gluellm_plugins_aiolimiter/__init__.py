@@ -1,4 +1,4 @@
-"""GlueLLM plugin: Transparent rate limiting and API-key pools (aiolimiter).
+"""GlueLLM plugin: transparent rate limiting (sliding window with a burst) and API-key pools.
 
 Importing this package is cheap: the names below load their modules on first access.
 The hooks live in `gluellm_plugins_aiolimiter.plugin`; the spec's ``gluellm.rate_limiter``
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         pool_keys,
         reset_pool_state,
     )
+    from gluellm_plugins_aiolimiter.window import SlidingWindow
 
 _EXPORTS = {
     "RateLimiter": "api",
@@ -45,6 +46,7 @@ _EXPORTS = {
     "key_id": "middleware",
     "pool_keys": "middleware",
     "reset_pool_state": "middleware",
+    "SlidingWindow": "window",
 }
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "PerLoop",
     "PermitBackend",
     "RateLimiter",
+    "SlidingWindow",
     "acquire_rate_limit",
     "backend_named",
     "build_rate_limiter",
@@ -79,7 +82,7 @@ def __dir__() -> list[str]:
 
 
 def reset_state() -> None:
-    """Forget every bucket, key cooldown and removed key of this process (for tests)."""
+    """Forget every window, key cooldown and removed key of this process (for tests)."""
     from gluellm_plugins_aiolimiter.limits import local_backend
     from gluellm_plugins_aiolimiter.middleware import reset_pool_state
 

@@ -58,12 +58,14 @@ class RateLimiter:
     """A named limit and where its permits come from. Usable from any event loop.
 
     Limiters with the same key, rate, burst and backend share their permits, also when
-    built separately (and, with the redis backend, across processes).
+    built separately, from every event loop and thread of the process (and, with the
+    redis backend, across processes). At most ``requests_per_minute`` permits in any
+    60 seconds, at most ``burst`` at once (see `Limit`).
 
     Attributes:
         key: The limiter's name.
-        requests_per_minute: The sustained rate.
-        burst: Requests allowed back to back.
+        requests_per_minute: At most this many permits in any 60 seconds.
+        burst: At most this many at once (in any ``60 * burst / requests_per_minute`` s).
         backend: ``memory`` (this process) or ``redis`` (shared).
         redis_url: The Redis server, for the redis backend.
     """
@@ -113,8 +115,9 @@ def get_rate_limiter(
 
     Args:
         key: The limiter's name; limiters with the same name and limits share permits.
-        requests_per_minute: Sustained rate; default ``GLUELLM_RATE_LIMIT_REQUESTS_PER_MINUTE``.
-        burst: Requests allowed back to back; default ``GLUELLM_RATE_LIMIT_BURST``.
+        requests_per_minute: Most permits in any 60 s; default
+            ``GLUELLM_RATE_LIMIT_REQUESTS_PER_MINUTE``.
+        burst: Most permits at once; default ``GLUELLM_RATE_LIMIT_BURST``.
         backend: ``memory`` or ``redis``; default ``GLUELLM_RATE_LIMIT_BACKEND``.
         redis_url: Redis server for the redis backend; default ``GLUELLM_RATE_LIMIT_REDIS_URL``.
 

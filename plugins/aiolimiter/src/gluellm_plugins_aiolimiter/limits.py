@@ -1,48 +1,66 @@
-"""Limits, the permit-backend contract, and the in-memory backend built on aiolimiter.
+"""Limits, the permit-backend contract, and the in-memory backend.
 
 A *limit* is "R requests per minute with a burst of B" for one *scope* (a provider, a
-key of a pool, or a name the caller chose). A *backend* hands out permits for limits;
-the in-memory `LocalBackend` here keeps one `aiolimiter.AsyncLimiter` per scope and
-event loop, and the Redis plugin provides a backend whose permits are shared between
-processes (falling back to this one when Redis is unreachable).
+key of a pool, or a name the caller chose), enforced as a sliding window (see
+`gluellm_plugins_aiolimiter.window`). A *backend* hands out permits for limits: the
+in-memory `LocalBackend` here keeps one process-wide window per limit, and the Redis
+plugin provides a backend whose windows are shared between processes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar
 
 import attrs
-from aiolimiter import AsyncLimiter
+
+from gluellm_plugins_aiolimiter.window import Clock, SlidingWindow
 
 T = TypeVar("T")
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Limit:
-    """How many permits one scope may take.
+    """How many permits one scope may take: a sliding window with a burst.
 
-    A limit of ``requests_per_minute`` R and ``burst`` B admits B requests at once,
-    then R per minute: over ``t`` seconds of constant demand about ``B + R * t / 60``.
+    At most ``requests`` admissions in any window of ``period_s`` seconds, and at most
+    ``burst`` in any window of `burst_period_s` (``period_s * burst / requests``): the
+    burst goes at once, the next burst once the first has aged that long. Driven flat
+    out at 60 per minute with burst 10: 10 at 0 s, 10 at 10 s, ... 60 in the first
+    minute, and never 61 in any 60 seconds. A burst above ``requests`` is capped to it.
 
     Attributes:
         scope: What the limit applies to, e.g. ``provider:openai``; backends keep one
-            bucket per (scope, requests_per_minute, burst), so changing a setting starts
-            a fresh bucket instead of reinterpreting an old one.
-        requests_per_minute: The sustained rate R.
-        burst: The bucket size B: requests allowed back to back.
+            window per limit (scope and numbers), so changing a setting starts a fresh
+            window instead of reinterpreting an old one.
+        requests: How many requests any window of ``period_s`` seconds may hold.
+        burst: How many may go at once.
+        period_s: The window's length: 60 seconds for the per-minute limits GlueLLM
+            configures (tests shorten it to check the semantics quickly).
     """
 
     scope: str
-    requests_per_minute: int
-    burst: int
+    requests: int = attrs.field(validator=attrs.validators.ge(1))
+    burst: int = attrs.field(validator=attrs.validators.ge(1))
+    period_s: float = attrs.field(default=60.0, validator=attrs.validators.gt(0.0))
 
     @property
-    def window_s(self) -> float:
-        """Seconds in which ``burst`` permits drain at the sustained rate (``60 * B / R``)."""
-        return 60.0 * self.burst / self.requests_per_minute
+    def requests_per_minute(self) -> float:
+        """The sustained rate, per minute."""
+        return self.requests * 60.0 / self.period_s
+
+    @property
+    def effective_burst(self) -> int:
+        """The burst, capped at ``requests`` (a window cannot hold more)."""
+        return min(self.burst, self.requests)
+
+    @property
+    def burst_period_s(self) -> float:
+        """Seconds in which at most a burst is admitted (``period_s * burst / requests``)."""
+        return self.period_s * self.effective_burst / self.requests
 
 
 class PermitBackend(Protocol):
@@ -60,8 +78,8 @@ class PermitBackend(Protocol):
 class PerLoop(Generic[T]):
     """One lazily built value per running event loop.
 
-    asyncio objects (aiolimiter's limiters, redis-py's connections) belong to the loop
-    that first used them, so code that runs under several loops (``asyncio.run`` per
+    asyncio objects (locks, redis-py's connections) belong to the loop that first used
+    them, so code that runs under several loops (``asyncio.run`` per
     request, one loop per thread, one per test) needs one of each per loop. Entries of
     closed loops are dropped when a new loop appears, so the cache does not grow with
     every ``asyncio.run``.
@@ -110,44 +128,60 @@ class PerLoop(Generic[T]):
             self._values = {}
 
 
-def _new_limiter(limit: Limit) -> AsyncLimiter:
-    # AsyncLimiter(max_rate, time_period) is a leaky bucket of size max_rate that drains
-    # max_rate / time_period per second. Size B draining R/60 per second is exactly
-    # "burst B, then R per minute": time_period = B / (R / 60) = 60 * B / R.
-    return AsyncLimiter(limit.burst, limit.window_s)
-
-
 class LocalBackend:
-    """Permits kept in this process: one `AsyncLimiter` per limit and event loop."""
+    """Permits kept in this process: one window per limit, shared by every loop and thread.
 
-    def __init__(self) -> None:
-        self._limiters: PerLoop[dict[Limit, AsyncLimiter]] = PerLoop(dict)
+    The windows are process-wide, so a program that runs ``asyncio.run()`` per request,
+    or one loop per thread, is limited as a whole. Waiting is per loop: each loop queues
+    its waiters first come, first served, and only the head of each queue polls.
 
-    def limiter(self, limit: Limit) -> AsyncLimiter:
-        """The running loop's limiter for ``limit``."""
-        limiters = self._limiters.get()
-        limiter = limiters.get(limit)
-        if limiter is None:
-            limiter = limiters[limit] = _new_limiter(limit)
-        return limiter
+    Args:
+        clock: Where admission times come from (tests inject a fake one).
+    """
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
+        self._windows: dict[Limit, SlidingWindow] = {}
+        self._lock = threading.Lock()
+        self._queues: PerLoop[dict[Limit, asyncio.Lock]] = PerLoop(dict)
+
+    def window(self, limit: Limit) -> SlidingWindow:
+        """The process-wide window of ``limit``."""
+        window = self._windows.get(limit)
+        if window is None:
+            with self._lock:
+                window = self._windows.setdefault(limit, SlidingWindow(limit, self._clock))
+        return window
 
     async def acquire(self, limit: Limit) -> None:
-        """Wait for a permit (aiolimiter queues waiters and wakes them as permits drip in)."""
-        await self.limiter(limit).acquire()
+        """Wait for a permit; callers already waiting for this limit go first."""
+        window = self.window(limit)
+        if window.waiting == 0 and window.take() == 0.0:
+            return
+        window.enter()
+        try:
+            queues = self._queues.get()
+            queue = queues.get(limit)
+            if queue is None:
+                queue = queues[limit] = asyncio.Lock()
+            async with queue:
+                # Polling on purpose: what frees a permit is time passing (and other
+                # threads' admissions), which no event of this loop can signal.
+                while (wait := window.take()) > 0.0:  # noqa: ASYNC110
+                    await asyncio.sleep(wait)
+        finally:
+            window.leave()
 
     async def try_acquire(self, limit: Limit) -> bool:
-        """Take a permit only if one is free now."""
-        limiter = self.limiter(limit)
-        if not limiter.has_capacity():
-            return False
-        # With capacity present, acquire() takes the permit without suspending, so no
-        # other task can slip in between the check and the take.
-        await limiter.acquire()
-        return True
+        """Take a permit only if one is free now and nobody is waiting for one."""
+        window = self.window(limit)
+        return window.waiting == 0 and window.take() == 0.0
 
     def reset(self) -> None:
-        """Forget every bucket (tests; a changed configuration)."""
-        self._limiters.clear()
+        """Forget every window (tests; a changed configuration)."""
+        with self._lock:
+            self._windows = {}
+        self._queues.clear()
 
 
 _local = LocalBackend()

@@ -19,7 +19,7 @@ _warned_backend = False
 
 @functools.cache
 def _builder() -> Callable[[ModelCall, Settings], CallMiddleware | None]:
-    # Imported on the first call (aiolimiter stays out of `import gluellm`), then cached:
+    # Imported on the first call (the limiter stays out of `import gluellm`), then cached:
     # an import statement on every call would cost more than the limiter itself.
     from gluellm_plugins_aiolimiter.middleware import local_rate_limiter
 

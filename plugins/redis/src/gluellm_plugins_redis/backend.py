@@ -1,16 +1,20 @@
-"""Permits shared through Redis: a sliding-window log per limit, kept atomic by a Lua script.
+"""Permits shared through Redis: the sliding window with a burst, decided atomically in Lua.
 
-A limit of R requests per minute with burst B allows at most B requests in any window
-of ``60 * B / R`` seconds. That is the in-memory limiter's burst and long-run rate
-(B at once, R per minute after), enforced for every process and machine that uses the
-same Redis. The window is timed by the Redis server's clock, so clients need not agree
-on the time.
+Every process and machine that uses the same Redis shares one window per limit (see
+`gluellm_plugins_redis.script`), timed by the Redis server's clock. Waiters queue per
+event loop, first come first served; the head of each queue asks Redis again when the
+window says a permit may free up.
 
-When Redis cannot be reached, permits come from the in-memory backend instead (one
-warning), and Redis is tried again at most every `PROBE_INTERVAL_S` seconds; the first
-success switches back (one info message). While Redis is down each process enforces the
-limit alone, so N processes may together admit up to N times the limit: we prefer that
-to failing calls.
+When Redis cannot be reached, permits come from this process's copy of the window (one
+warning), which already holds every permit the process took from Redis, so an outage
+never hands out a fresh burst. Redis is tried again at most every `PROBE_INTERVAL_S`
+seconds, and waiters wake at that moment too, so they go back to Redis as soon as it
+answers (one info message). The permits admitted locally meanwhile are written into
+Redis by the first script that reaches it, and after any failed command the process
+also rewrites the permits Redis granted it (a restart may have lost them): see
+`gluellm_plugins_redis.journal`. So one process never exceeds the limit across outages
+and restarts; while Redis is down, N processes each enforce it alone (up to N times
+the limit together), which we prefer to failing calls.
 """
 
 from __future__ import annotations
@@ -33,8 +37,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from gluellm.call import CallMiddleware, ModelCall
-from gluellm_plugins_aiolimiter.limits import Limit, LocalBackend, PerLoop, local_backend
+from gluellm_plugins_aiolimiter.limits import Limit, PerLoop
 from gluellm_plugins_aiolimiter.middleware import build_rate_limiter
+from gluellm_plugins_aiolimiter.window import Clock
+from gluellm_plugins_redis.journal import Journal
+from gluellm_plugins_redis.script import SLIDING_WINDOW
 
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
@@ -52,25 +59,15 @@ CONNECT_TIMEOUT_S = 0.5
 
 COMMAND_TIMEOUT_S = 1.0
 
+JITTER_S = 0.002
+"""Waiters of several processes learn the same moment; this keeps them from colliding."""
+
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
-# KEYS[1]: the window's sorted set. ARGV: burst, window in microseconds, a unique member.
-# Returns 0 when a permit was taken, else the microseconds until the oldest entry leaves
-# the window (the earliest moment a permit can free up).
-_SLIDING_WINDOW = """
-local now_parts = redis.call('TIME')
-local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
-local burst = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < burst then
-    redis.call('ZADD', KEYS[1], now, ARGV[3])
-    redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
-    return 0
-end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(1, tonumber(oldest[2]) + window - now)
-"""
+
+def redis_key(limit: Limit) -> str:
+    """The sorted set that holds ``limit``'s window."""
+    return f"{KEY_PREFIX}{limit.scope}:{limit.requests}/{limit.period_s:g}s:{limit.burst}"
 
 
 def redacted(url: str) -> str:
@@ -96,7 +93,7 @@ class _Connection:
             socket_timeout=COMMAND_TIMEOUT_S,
             retry=Retry(NoBackoff(), 0),
         )
-        self.script: AsyncScript = self.client.register_script(_SLIDING_WINDOW)
+        self.script: AsyncScript = self.client.register_script(SLIDING_WINDOW)
         self.proven = False  # whether a command ever succeeded on this pool
 
     async def close_quietly(self) -> None:
@@ -108,20 +105,30 @@ class _Connection:
 
 
 class RedisBackend:
-    """Permits shared through one Redis server, with in-memory fallback.
+    """Permits shared through one Redis server, with a local fallback that Redis learns of.
 
     Args:
         url: The Redis server (``redis://host:port/db``).
-        fallback: Where permits come from while Redis is unreachable.
+        clock: Where local admission times come from (tests inject a fake one).
+        probe_interval_s: While Redis is unreachable, how often it is tried again
+            (default `PROBE_INTERVAL_S`).
     """
 
-    def __init__(self, url: str, fallback: LocalBackend) -> None:
+    def __init__(
+        self, url: str, clock: Clock = time.monotonic, probe_interval_s: float | None = None
+    ) -> None:
         self.url = url
-        self.fallback = fallback
+        self._clock = clock
+        self._probe_interval = PROBE_INTERVAL_S if probe_interval_s is None else probe_interval_s
         self._connections: PerLoop[_Connection] = PerLoop(lambda: _Connection(url))
+        self._queues: PerLoop[dict[Limit, asyncio.Lock]] = PerLoop(dict)
+        self._journals: dict[Limit, tuple[Journal, str, list[int]]] = {}
+        self._lock = threading.Lock()
         # Reachability is a property of the server, not of a loop: shared by all loops.
         self._down = False
         self._next_probe = 0.0
+        self._failures = itertools.count(1)
+        self._epoch = 0  # failed commands so far: Redis may have lost data since
         self._members = itertools.count()
         self._token = f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -130,17 +137,37 @@ class RedisBackend:
         """Whether the last contact with Redis worked."""
         return not self._down
 
+    def journal(self, limit: Limit) -> Journal:
+        """This process's record of ``limit``'s recent admissions."""
+        return self._entry(limit)[0]
+
+    def _entry(self, limit: Limit) -> tuple[Journal, str, list[int]]:
+        entry = self._journals.get(limit)
+        if entry is None:
+            with self._lock:
+                entry = self._journals.get(limit)
+                if entry is None:
+                    args = [
+                        limit.requests,
+                        limit.effective_burst,
+                        round(limit.period_s * 1_000_000),
+                        round(limit.burst_period_s * 1_000_000),
+                    ]
+                    journal = Journal(limit, self._epoch, self._clock)
+                    entry = self._journals[limit] = (journal, redis_key(limit), args)
+        return entry
+
     def _should_try_redis(self) -> bool:
         if not self._down:
             return True
         now = time.monotonic()
         if now < self._next_probe:
             return False
-        self._next_probe = now + PROBE_INTERVAL_S  # this caller probes; others stay local
+        self._next_probe = now + self._probe_interval  # this caller probes; others stay local
         return True
 
     def _mark_down(self, error: BaseException) -> None:
-        self._next_probe = time.monotonic() + PROBE_INTERVAL_S
+        self._next_probe = time.monotonic() + self._probe_interval
         if self._down:
             return
         self._down = True
@@ -150,7 +177,7 @@ class RedisBackend:
             redacted(self.url),
             type(error).__name__,
             error,
-            PROBE_INTERVAL_S,
+            self._probe_interval,
         )
 
     def _mark_up(self) -> None:
@@ -163,18 +190,26 @@ class RedisBackend:
     async def _take(self, limit: Limit) -> float:
         """Try for a permit in Redis: 0.0 if taken, else seconds until one may be free.
 
+        The script also writes what the journal says Redis is missing.
+
         Raises:
             redis.exceptions.ConnectionError: Redis cannot be reached (also TimeoutError,
                 OSError).
         """
-        window_us = round(limit.window_s * 1_000_000)
-        key = f"{KEY_PREFIX}{limit.scope}:{limit.requests_per_minute}:{limit.burst}"
+        journal, key, args = self._entry(limit)
         for _ in range(2):
             connection = self._connections.get()
             member = f"{self._token}:{next(self._members)}"
+            replay = journal.replay(self._epoch)
+            argv: list[str | int] = [*args, member, 0 if replay is None else replay.count]
+            if replay is not None:
+                argv += replay.args
             try:
-                wait_us = await connection.script(keys=[key], args=[limit.burst, window_us, member])
+                wait_us, now_us = await connection.script(keys=[key], args=argv)
             except _UNREACHABLE:
+                # Redis may have restarted and lost its windows: the next script that
+                # reaches it rewrites what this process was granted.
+                self._epoch = next(self._failures)
                 # Drop the whole pool: after a Redis restart every idle connection in it is
                 # dead, and each would otherwise fail one call and flap the state.
                 self._connections.discard(connection)
@@ -183,11 +218,16 @@ class RedisBackend:
                     raise  # a fresh connection failed: Redis really is unreachable
                 continue  # a connection that worked before: retry once on a new pool
             connection.proven = True
+            if replay is not None:
+                journal.replayed(replay, int(now_us))
+            if wait_us == 0:
+                journal.granted(member, int(now_us))
+                return 0.0
             return int(wait_us) / 1_000_000
         raise RedisConnectionError(f"Redis at {redacted(self.url)} dropped two connections")
 
-    async def try_acquire(self, limit: Limit) -> bool:
-        """Take a permit if one is free now (in Redis, or locally while Redis is down)."""
+    async def _try(self, limit: Limit) -> float:
+        """One attempt at a permit, in Redis or locally: 0.0 if taken, else seconds to wait."""
         if self._should_try_redis():
             try:
                 wait = await self._take(limit)
@@ -195,26 +235,34 @@ class RedisBackend:
                 self._mark_down(error)
             else:
                 self._mark_up()
-                return wait == 0
-        return await self.fallback.try_acquire(limit)
+                return wait
+        wait = self.journal(limit).take_local(f"{self._token}:{next(self._members)}")
+        if wait > 0.0:
+            # Wake for the next probe too, so waiters go back to Redis once it answers.
+            wait = min(wait, max(self._next_probe - time.monotonic(), JITTER_S))
+        return wait
+
+    async def try_acquire(self, limit: Limit) -> bool:
+        """Take a permit if one is free now (in Redis, or locally while Redis is down)."""
+        return self.journal(limit).window.waiting == 0 and await self._try(limit) == 0.0
 
     async def acquire(self, limit: Limit) -> None:
-        """Wait for a permit: poll Redis when the window frees up, or wait locally."""
-        while True:
-            if not self._should_try_redis():
-                await self.fallback.acquire(limit)
-                return
-            try:
-                wait = await self._take(limit)
-            except _UNREACHABLE as error:
-                self._mark_down(error)
-                continue
-            self._mark_up()
-            if wait == 0:
-                return
-            # Every waiter learns the same moment; a little jitter keeps processes from
-            # all arriving in the same millisecond, where one wins and the rest re-poll.
-            await asyncio.sleep(wait + random.uniform(0, 0.002))
+        """Wait for a permit; callers of this loop already waiting for it go first."""
+        window = self.journal(limit).window
+        if window.waiting == 0 and await self._try(limit) == 0.0:
+            return
+        window.enter()
+        try:
+            queues = self._queues.get()
+            queue = queues.get(limit)
+            if queue is None:
+                queue = queues[limit] = asyncio.Lock()
+            async with queue:
+                # Polling on purpose: permits free up as time passes, in other processes.
+                while (wait := await self._try(limit)) > 0.0:  # noqa: ASYNC110
+                    await asyncio.sleep(wait + random.uniform(0, JITTER_S))
+        finally:
+            window.leave()
 
     async def aclose(self) -> None:
         """Close the running loop's connection pool (a later call opens a new one)."""
@@ -232,7 +280,7 @@ def redis_backend(url: str) -> RedisBackend:
     backend = _backends.get(url)
     if backend is None:
         with _backends_lock:
-            backend = _backends.setdefault(url, RedisBackend(url, local_backend()))
+            backend = _backends.setdefault(url, RedisBackend(url))
     return backend
 
 
