@@ -190,7 +190,9 @@ def _entry(provider: str, model_name: str) -> _Rate | _Miss:
         if isinstance(entry, _Miss):
             from loguru import logger
 
-            logger.debug("genai-prices has no price for {}:{}: {}", provider, model_name, entry.reason)
+            logger.debug(
+                "genai-prices has no price for {}:{}: {}", provider, model_name, entry.reason
+            )
         _cache[key] = entry
         return entry
 
