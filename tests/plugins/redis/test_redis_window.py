@@ -142,3 +142,14 @@ async def test_a_restart_is_healed_by_replaying_the_permits_redis_granted(redis_
     assert not await backend.try_acquire(limit)  # Redis was told of the two before
     assert await entries(redis_server.url, limit) == 3
     await backend.aclose()
+
+
+async def test_the_local_copy_of_the_window_keeps_one_period_only(redis_server) -> None:
+    backend = RedisBackend(redis_server.url)
+    limit = Limit("provider:x", 1000, 1000, period_s=0.2)
+    for _ in range(5):
+        assert await backend.try_acquire(limit)
+    await asyncio.sleep(0.25)
+    assert await backend.try_acquire(limit)
+    assert len(backend.journal(limit).window) == 1  # what Redis granted 0.25 s ago is gone
+    await backend.aclose()

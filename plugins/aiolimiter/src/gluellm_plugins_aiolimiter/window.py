@@ -84,9 +84,7 @@ class SlidingWindow:
     def wait_at(self, now: float) -> float:
         """Seconds from ``now`` until an admission is allowed; <= 0 means now. Hold `lock`."""
         log = self._log
-        horizon = now - self._period
-        while log and log[0] <= horizon:
-            log.popleft()
+        self._trim(now)
         count = len(log)
         if count < self._burst:  # burst <= requests, so both limits have room
             return 0.0
@@ -101,7 +99,18 @@ class SlidingWindow:
         For admissions decided elsewhere (by Redis), so that the local log still knows
         them when it has to decide alone.
         """
+        self._trim(now)
         self._log.append(now)
+
+    def _trim(self, now: float) -> None:
+        log = self._log
+        horizon = now - self._period
+        while log and log[0] <= horizon:
+            log.popleft()
+
+    def __len__(self) -> int:
+        """Admissions in the log (those of the last period, as of the last change)."""
+        return len(self._log)
 
     def enter(self) -> None:
         """Count a caller that queues for a permit."""
