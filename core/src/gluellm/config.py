@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     rate_limit_backend: Literal["memory", "redis"] = "memory"
     rate_limit_redis_url: str = "redis://localhost:6379"
 
-    # Logging (read by the logging plugin)
+    # Logging (gluellm.logging_config)
     log_level: LogLevel = "INFO"
     log_file_level: LogLevel = "DEBUG"
     log_dir: str = "logs"
@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     log_json_format: bool = False
     log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     log_backup_count: int = Field(default=5, ge=0)
+    # True: GlueLLM never configures logging itself (no sink, no handler touched).
+    disable_logging: bool = False
 
     # Evaluation recording (read by the eval plugin)
     eval_recording_enabled: bool = False

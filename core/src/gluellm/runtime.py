@@ -75,6 +75,9 @@ class Runtime:
         if self._configured:
             return
         self._configured = True
+        from gluellm.logging_config import configure_default_logging
+
+        configure_default_logging(self.settings)  # once per process; see logging_config
         self.plugin_manager.configure_plugins(self.settings)
         from gluellm.setting_owners import warn_unread
 

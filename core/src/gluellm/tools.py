@@ -340,5 +340,8 @@ async def _invoke(tool: Tool, arguments: dict[str, Any]) -> tuple[str, bool]:
         )
         return f"Error: invalid arguments for {tool.name!r}: {problems}.", True
     except Exception as exc:
+        from loguru import logger  # the line carries the call's correlation ID (logging_config)
+
+        logger.warning("tool {!r} raised {}: {}", tool.name, type(exc).__name__, exc)
         return f"Error: {tool.name!r} raised {type(exc).__name__}: {exc}", True
     return render_result(value), False

@@ -1,0 +1,1 @@
+"""GlueLLM telemetry plugin."""
