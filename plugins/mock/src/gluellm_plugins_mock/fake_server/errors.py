@@ -7,10 +7,11 @@ Anthropic answers ``{"type": "error", "error": {"type", "message"}, "request_id"
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
-from gluellm_plugins_mock.fake_server.steps import StatusFault
+from gluellm_plugins_mock.fake_server.steps import ContextServer, StatusFault
 
 # status -> (message, type, code) as OpenAI sends them.
 _OPENAI: dict[int, tuple[str, str, str | None]] = {
@@ -65,14 +66,99 @@ _ANTHROPIC: dict[int, tuple[str, str]] = {
 
 _ANTHROPIC_CONTEXT = "prompt is too long: 208310 tokens > 200000 maximum"
 
+# Self-hosted OpenAI-compatible servers answer an over-long prompt with a plain 400 and
+# a body of their own; these are their real shapes and wordings (collected from their
+# sources and bug reports), for a 19417-token prompt against a 2048-token window.
+_SELF_HOSTED_CONTEXT: dict[ContextServer, dict[str, Any]] = {
+    # llama.cpp's server since 2025: its own error type and the two counts.
+    "llamacpp": {
+        "error": {
+            "code": 400,
+            "message": "request (19417 tokens) exceeds the available context size "
+            "(2048 tokens), try increasing it",
+            "type": "exceed_context_size_error",
+            "n_prompt_tokens": 19417,
+            "n_ctx": 2048,
+        }
+    },
+    # Older llama.cpp builds: no counts, a generic type.
+    "llamacpp-legacy": {
+        "error": {
+            "code": 400,
+            "message": "the request exceeds the available context size, try increasing it",
+            "type": "invalid_request_error",
+        }
+    },
+    # vLLM's V1 engine, rejecting the prompt while preparing it.
+    "vllm": {
+        "error": {
+            "message": "The decoder prompt (length 19417) is longer than the maximum model "
+            "length of 2048. Make sure that `max_model_len` is no smaller than the number "
+            "of text tokens.",
+            "type": "BadRequestError",
+            "param": None,
+            "code": 400,
+        }
+    },
+    # vLLM before 0.10: the error object at the top level, OpenAI's old wording.
+    "vllm-legacy": {
+        "object": "error",
+        "message": "This model's maximum context length is 2048 tokens. However, you requested "
+        "19673 tokens (19417 in the messages, 256 in the completion). Please reduce the "
+        "length of the messages or completion.",
+        "type": "BadRequestError",
+        "param": None,
+        "code": 400,
+    },
+    # Ollama's OpenAI-compatible endpoint (/v1) with truncation off, and its embeddings.
+    "ollama": {
+        "error": {
+            "message": "the input length exceeds the context length",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": None,
+        }
+    },
+    # LM Studio (llama.cpp engine): the error is a bare string.
+    "lmstudio": {
+        "error": "Trying to keep the first 19417 tokens when context the overflows. However, "
+        "the model is loaded with context length of only 2048 tokens, which is not enough. "
+        "Try to load the model with a larger context length, or provide a shorter input"
+    },
+    # LM Studio's MLX engine.
+    "lmstudio-mlx": {"error": "Context size has been exceeded."},
+}
+
 
 def _seconds_text(seconds: float) -> str:
     # Real providers send whole seconds; keep fractions so short test waits stay short.
     return f"{seconds:g}"
 
 
+def self_hosted_context_error(server: ContextServer, message: str | None = None) -> dict[str, Any]:
+    """The body ``server`` sends for a prompt longer than its context window.
+
+    Args:
+        server: Which self-hosted server (see ``CONTEXT_SERVERS``).
+        message: Replaces the server's wording, keeping its body's shape.
+    """
+    body = copy.deepcopy(_SELF_HOSTED_CONTEXT[server])
+    if message is not None:
+        error = body.get("error")
+        if isinstance(error, dict):
+            error["message"] = message
+        elif isinstance(error, str):
+            body["error"] = message
+        else:
+            body["message"] = message
+    return body
+
+
 def openai_error(fault: StatusFault, request_id: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The body and headers OpenAI sends for ``fault``."""
+    if fault.context_window and fault.server is not None:
+        # These servers speak only the OpenAI format and send no request ID.
+        return self_hosted_context_error(fault.server, fault.message), {}
     if fault.context_window:
         error: dict[str, Any] = {
             "message": fault.message or _OPENAI_CONTEXT,
@@ -98,6 +184,8 @@ def openai_error(fault: StatusFault, request_id: str) -> tuple[dict[str, Any], d
 
 def anthropic_error(fault: StatusFault, request_id: str) -> tuple[dict[str, Any], dict[str, str]]:
     """The body and headers Anthropic sends for ``fault``."""
+    if fault.context_window and fault.server is not None:
+        return self_hosted_context_error(fault.server, fault.message), {}
     if fault.context_window:
         kind, message = "invalid_request_error", _ANTHROPIC_CONTEXT
     else:

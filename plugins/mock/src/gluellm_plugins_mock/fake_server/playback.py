@@ -21,7 +21,10 @@ from gluellm_plugins_mock.fake_server.steps import (
     CutStreamFault,
     DelayFault,
     DropConnectionFault,
+    EarlyEndFault,
+    EchoKeyFault,
     FakeReply,
+    RawBodyFault,
     RecordedRequest,
     StatusFault,
     Step,
@@ -32,7 +35,10 @@ if TYPE_CHECKING:
     from gluellm_plugins_mock.fake_server.server import FakeProviderServer
 
 Ending: TypeAlias = "tuple[int, bytes | None]"
-"""How a faulty answer ends: after N frames, send this error frame (None: hang up)."""
+"""How a faulty answer ends: after N frames, send this error frame (None: hang up).
+
+An empty frame ends the response cleanly, with the answer unfinished.
+"""
 
 _request_ids = itertools.count(1)
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
@@ -95,6 +101,9 @@ async def play(
             return error_response(record, step)
         if isinstance(step, DropConnectionFault):
             return drop(request)
+        answered = answer_fault(record, step)
+        if answered is not None:
+            return answered
         if isinstance(step, StreamErrorFault):
             if not record.stream:
                 return error_response(record, step.error)
@@ -103,6 +112,9 @@ async def play(
             step = step.then
         elif isinstance(step, CutStreamFault):
             ending = (step.after_chunks, None)
+            step = step.then if step.then is not None else LONG_TEXT
+        elif isinstance(step, EarlyEndFault):
+            ending = (step.after_chunks, b"")
             step = step.then if step.then is not None else LONG_TEXT
         reply = _as_reply(step, record)
     except Exception as error:  # a broken script is the test's bug: say so in the answer
@@ -128,7 +140,33 @@ async def play(
         body = openai_wire.chat_completion(reply, model, usage)
     if ending is None:
         return json_response(body, headers)
+    if ending[1] is not None:
+        return _truncated_json(body, headers)
     return await _send_cut_json(request, body, headers)
+
+
+def answer_fault(record: RecordedRequest, step: Step) -> web.Response | None:
+    """The whole answer for a fault that replaces the API's answer, else None."""
+    if isinstance(step, RawBodyFault):
+        return web.Response(
+            body=step.body,
+            status=step.http_status,
+            headers={"Content-Type": step.content_type},
+        )
+    if isinstance(step, EchoKeyFault):
+        key = record.headers.get("x-api-key") or record.headers.get("Authorization", "")
+        key = key.removeprefix("Bearer ").strip()
+        fault = StatusFault(step.http_status, message=f"Invalid API key provided: {key}")
+        return error_response(record, fault)
+    return None
+
+
+def _truncated_json(body: dict[str, Any], headers: dict[str, str]) -> web.Response:
+    # A body that is complete as HTTP (its length is right) but not as JSON.
+    data = _dumps(body).encode()
+    return web.Response(
+        body=data[: len(data) // 2], headers=headers, content_type="application/json"
+    )
 
 
 async def _send_cut_json(

@@ -77,6 +77,7 @@ class FakeProviderServer:
         self._queue: deque[Step] = deque()
         self._port = port
         self._runner: web.ServerRunner | None = None
+        self._server: web.Server | None = None
         self._stopping = False
         self._routes: dict[tuple[str, str], _Route] = {}
         for prefix in ("/v1", ""):
@@ -128,6 +129,15 @@ class FakeProviderServer:
         """The recorded OpenAI chat and Anthropic messages requests."""
         return [r for r in self.requests if r.is_chat]
 
+    @property
+    def open_connections(self) -> int:
+        """Client connections open right now (0 when the server is not running).
+
+        A client that closed its connection pool leaves none behind.
+        """
+        server = self._server if self._runner is not None else None
+        return len(server.connections) if server is not None else 0
+
     def reset(self) -> None:
         """Forget the queue, responder, records, counters and latency settings."""
         self._queue.clear()
@@ -162,6 +172,7 @@ class FakeProviderServer:
             raise
         self._port = sock.getsockname()[1]
         self._runner = runner
+        self._server = server
 
     async def stop(self) -> None:
         """Stop serving and close every connection."""
@@ -232,6 +243,7 @@ class FakeProviderServer:
             json=parsed,
             received_at=received,
             query=request.query,
+            peer=_peer(request),
         )
         if self.record_requests:
             self.requests.append(record)
@@ -287,3 +299,11 @@ class FakeProviderServer:
         if "anthropic-version" in record.headers:
             return json_response(anthropic_wire.model_list(), {"request-id": request_id()})
         return json_response(openai_wire.model_list(), {"x-request-id": request_id()})
+
+
+def _peer(request: web.BaseRequest) -> tuple[str, int] | None:
+    transport = request.transport
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return str(peer[0]), int(peer[1])
+    return None

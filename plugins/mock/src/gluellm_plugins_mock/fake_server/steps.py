@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, TypeAlias, Union, overload
+from typing import Any, ClassVar, Literal, Protocol, TypeAlias, Union, get_args, overload
 
 CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions", "/v1/messages", "/messages"})
 """Paths whose requests consume scripted steps (OpenAI chat and Anthropic messages)."""
@@ -126,9 +126,16 @@ class Fault:
         return StatusFault(http_status=status, retry_after=retry_after, message=message)
 
     @staticmethod
-    def context_length() -> StatusFault:
-        """The provider's "context window exceeded" 400."""
-        return StatusFault(http_status=400, context_window=True)
+    def context_length(server: ContextServer | None = None) -> StatusFault:
+        """The "context window exceeded" 400, as the provider (or ``server``) words it.
+
+        ``server`` names a self-hosted OpenAI-compatible server whose own body to send
+        (see `CONTEXT_SERVERS`): ``llamacpp``, ``vllm``, ``ollama``, ``lmstudio`` ...
+        None sends the provider's (OpenAI's or Anthropic's) body.
+        """
+        if server is not None and server not in CONTEXT_SERVERS:
+            raise ValueError(f"unknown server {server!r}; known: {', '.join(CONTEXT_SERVERS)}")
+        return StatusFault(http_status=400, context_window=True, server=server)
 
     @staticmethod
     def delay(seconds: float, then: Step = None) -> DelayFault:
@@ -161,6 +168,33 @@ class Fault:
         fault = StatusFault(http_status=status, message=message)
         return StreamErrorFault(after_chunks=after_chunks, error=fault, then=then)
 
+    @staticmethod
+    def end_stream_early(after_chunks: int = 3, then: Step = None) -> EarlyEndFault:
+        """Send ``after_chunks`` SSE events of ``then``, then end the response cleanly.
+
+        Unlike `cut_stream` the HTTP response is complete, but the answer is not: no
+        finish reason, no ``data: [DONE]`` (OpenAI), no ``message_delta`` or
+        ``message_stop`` (Anthropic), as when a proxy or a crashing server stops early.
+        A non-streaming request gets a truncated JSON body that is complete as HTTP.
+        """
+        return EarlyEndFault(after_chunks=after_chunks, then=then)
+
+    @staticmethod
+    def raw(body: str | bytes, *, content_type: str, status: int = 200) -> RawBodyFault:
+        """Answer with ``body`` as it is, whatever the request asked for."""
+        data = body.encode() if isinstance(body, str) else body
+        return RawBodyFault(http_status=status, body=data, content_type=content_type)
+
+    @staticmethod
+    def html_page(status: int = 200) -> RawBodyFault:
+        """An HTML page instead of the API's answer: a captive portal or a proxy's login page."""
+        return Fault.raw(HTML_PAGE, content_type="text/html; charset=utf-8", status=status)
+
+    @staticmethod
+    def echo_key(status: int = 401) -> EchoKeyFault:
+        """An error whose body repeats the API key the request sent, as some gateways do."""
+        return EchoKeyFault(http_status=status)
+
 
 @dataclass(frozen=True, slots=True)
 class StatusFault(Fault):
@@ -171,12 +205,14 @@ class StatusFault(Fault):
         retry_after: Seconds for the ``retry-after`` header; None sends no header.
         message: The error message; None uses the provider's usual one.
         context_window: Send the provider's "context window exceeded" error.
+        server: With ``context_window``: the self-hosted server whose body to send.
     """
 
     http_status: int
     retry_after: float | None = None
     message: str | None = None
     context_window: bool = False
+    server: ContextServer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +245,46 @@ class StreamErrorFault(Fault):
     then: Step = None
 
 
+@dataclass(frozen=True, slots=True)
+class EarlyEndFault(Fault):
+    """A response that ends cleanly before the answer does (see `Fault.end_stream_early`)."""
+
+    after_chunks: int = 3
+    then: Step = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawBodyFault(Fault):
+    """A body that is not the API's answer (see `Fault.raw` and `Fault.html_page`)."""
+
+    http_status: int
+    body: bytes
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class EchoKeyFault(Fault):
+    """An error body that repeats the request's API key (see `Fault.echo_key`)."""
+
+    http_status: int = 401
+
+
+HTML_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>Sign in to continue</title></head>\n"
+    "<body><h1>Network login required</h1>\n"
+    "<p>Your session has expired. Sign in to the corporate proxy to continue.</p>\n"
+    "</body></html>\n"
+)
+"""What `Fault.html_page` serves: a proxy's login page."""
+
+ContextServer: TypeAlias = Literal[
+    "llamacpp", "llamacpp-legacy", "vllm", "vllm-legacy", "ollama", "lmstudio", "lmstudio-mlx"
+]
+"""Self-hosted servers whose "context window exceeded" body `Fault.context_length` knows."""
+
+CONTEXT_SERVERS: tuple[ContextServer, ...] = get_args(ContextServer)
+
+
 Step: TypeAlias = Union[FakeReply, Fault, str, None]  # noqa: UP007  (a runtime alias)
 """One scripted answer: a reply, a fault, a text, or None for the default answer."""
 
@@ -224,6 +300,8 @@ class RecordedRequest:
         json: The parsed JSON body, or None when there was none or it was not JSON.
         received_at: ``time.monotonic()`` when the server started handling it.
         query: The query string parameters.
+        peer: The client's (host, port): requests with the same peer came over the
+            same connection.
     """
 
     method: str
@@ -232,6 +310,7 @@ class RecordedRequest:
     json: Any
     received_at: float
     query: Mapping[str, str] = field(default_factory=dict)
+    peer: tuple[str, int] | None = None
 
     @property
     def is_chat(self) -> bool:
