@@ -21,7 +21,7 @@ from typing import TypeAlias
 
 from aiohttp import web
 
-from gluellm_plugins_mock.fake_server import anthropic_wire, openai_wire
+from gluellm_plugins_mock.fake_server import anthropic_wire, embeddings_wire, openai_wire
 from gluellm_plugins_mock.fake_server.batches import BatchStore
 from gluellm_plugins_mock.fake_server.defaults import estimate_usage
 from gluellm_plugins_mock.fake_server.playback import (
@@ -70,6 +70,7 @@ class FakeProviderServer:
         self.host = host
         self.embedding_dimension = embedding_dimension
         self.record_requests = record_requests
+        self.embedding_input_limit = embeddings_wire.EMBEDDING_INPUT_LIMIT
         self.responder: Responder | None = None
         self.requests: list[RecordedRequest] = []
         self.disconnects = 0
@@ -116,13 +117,22 @@ class FakeProviderServer:
     # -- scripting and records ---------------------------------------------------------
 
     def enqueue(self, *steps: Step) -> None:
-        """Queue steps; each chat request (OpenAI or Anthropic) consumes the next one."""
+        """Queue steps; each chat or embeddings request consumes the next one.
+
+        An embeddings request plays a fault or None (the default vectors); a chat reply
+        queued for it is a script error, answered with a 500 and kept in `errors`.
+        """
         self._queue.extend(steps)
 
     @property
     def pending(self) -> int:
         """Steps queued and not consumed yet."""
         return len(self._queue)
+
+    @property
+    def embedding_requests(self) -> list[RecordedRequest]:
+        """The recorded OpenAI embeddings requests (``embedding_input_limit`` caps inputs)."""
+        return [r for r in self.requests if embeddings_wire.is_embedding(r)]
 
     @property
     def chat_requests(self) -> list[RecordedRequest]:
@@ -148,6 +158,7 @@ class FakeProviderServer:
         self.disconnects = 0
         self.latency = 0.0
         self.stream_chunk_delay = 0.0
+        self.embedding_input_limit = embeddings_wire.EMBEDDING_INPUT_LIMIT
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -290,8 +301,7 @@ class FakeProviderServer:
     async def _embeddings(
         self, request: web.BaseRequest, record: RecordedRequest
     ) -> web.StreamResponse:
-        body = openai_wire.embeddings(record.body, self.embedding_dimension)
-        return json_response(body, {"x-request-id": request_id()})
+        return await embeddings_wire.answer(self, request, record)
 
     async def _models(
         self, request: web.BaseRequest, record: RecordedRequest
