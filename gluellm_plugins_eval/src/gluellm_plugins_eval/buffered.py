@@ -450,6 +450,11 @@ class LoopStore(BufferedStore):
     async def _deliver(self, record: EvalRecord) -> None:
         """Store one record (on the loop where it was made)."""
 
+    @property
+    def _bounds_itself(self) -> bool:
+        """Whether `_deliver` applies ``record_timeout`` itself (raising TimeoutError)."""
+        return False
+
     def _state(self) -> _LoopState:
         loop = asyncio.get_running_loop()
         state = self._loops.get(loop)
@@ -497,7 +502,7 @@ class LoopStore(BufferedStore):
         if record is None:
             return
         try:
-            async with asyncio.timeout(self.record_timeout):
+            async with asyncio.timeout(None if self._bounds_itself else self.record_timeout):
                 await self._deliver(record)
         except TimeoutError:
             self._count("timed_out")
@@ -518,12 +523,17 @@ class LoopStore(BufferedStore):
     async def _work(self, state: _LoopState) -> None:
         q = state.queue
         source: Any = None
+        task = asyncio.current_task()
         try:
             while True:
                 source = await q.get()
                 await self._settle(source)
                 source = None
                 q.task_done()
+                if task is not None and task.cancelling():
+                    # A delivery absorbed the cancel to finish (a sync callback already
+                    # running in its thread): the loop is going, so drain now.
+                    raise asyncio.CancelledError
         except asyncio.CancelledError:
             # The loop is shutting down (asyncio.run cancels every task) or the store is
             # closing: deliver what is still queued before going, so a run's record is

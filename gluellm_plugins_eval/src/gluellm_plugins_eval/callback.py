@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextvars
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -38,6 +40,18 @@ class CallbackStore(LoopStore):
         self._is_async = inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(
             getattr(callback, "__call__", None)  # noqa: B004 - async callable objects
         )
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+
+    @property
+    def _bounds_itself(self) -> bool:
+        return not self._is_async
+
+    def _pool(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self.concurrency, thread_name_prefix="gluellm-eval-callback"
+            )
+        return self._executor
 
     def __repr__(self) -> str:
         return f"CallbackStore({getattr(self.callback, '__qualname__', self.callback)!r})"
@@ -46,7 +60,22 @@ class CallbackStore(LoopStore):
         if self._is_async:
             await self.callback(record)  # type: ignore[misc]
             return
-        result = await asyncio.to_thread(self.callback, record)
+        # In a thread of the store's own pool: a slow or blocking callback never holds
+        # up the event loop, nor the default executor that sync tools run in.
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(
+            self._pool(), contextvars.copy_context().run, self.callback, record
+        )
+        deadline = loop.time() + self.record_timeout
+        try:
+            await asyncio.wait({future}, timeout=self.record_timeout)
+        except asyncio.CancelledError:
+            # The loop is shutting down while the callback runs in its thread: let it
+            # finish (it cannot be interrupted) so the record is delivered exactly once.
+            await asyncio.wait({future}, timeout=max(0.0, deadline - loop.time()))
+        if not future.done():
+            raise TimeoutError  # abandoned; its thread finishes on its own
+        result = future.result()
         if inspect.isawaitable(result):  # a sync function that returned a coroutine
             await result
 

@@ -13,8 +13,14 @@ if TYPE_CHECKING:
 
 
 def record_line(record: EvalRecord) -> str:
-    """``record`` as one JSON line (newline included); newlines inside are escaped."""
-    return json.dumps(record.model_dump_dict(), ensure_ascii=False, default=str) + "\n"
+    """``record`` as one JSON line (newline included); newlines inside are escaped.
+
+    Fields that are None are left out (``r.get("estimated_cost_usd", 0)`` then gives 0
+    for a run whose price is unknown, as the spec's reading example expects);
+    ``EvalRecord.model_validate(json.loads(line))`` restores them.
+    """
+    data = {k: v for k, v in record.model_dump_dict().items() if v is not None}
+    return json.dumps(data, ensure_ascii=False, default=str) + "\n"
 
 
 class JSONLFileStore(ThreadedStore):
