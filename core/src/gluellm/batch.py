@@ -25,8 +25,11 @@ if TYPE_CHECKING:
         BatchResponse,
         BatchResult,
         EmbeddingBatchRequest,
+        ProviderBatch,
         batch_complete,
         batch_complete_simple,
+        provider_batch_complete,
+        run_jsonl,
         stream_batch,
     )
 
@@ -41,8 +44,11 @@ __all__ = [
     "BatchResponse",
     "BatchResult",
     "EmbeddingBatchRequest",
+    "ProviderBatch",
     "batch_complete",
     "batch_complete_simple",
+    "provider_batch_complete",
+    "run_jsonl",
     "stream_batch",
 ]
 

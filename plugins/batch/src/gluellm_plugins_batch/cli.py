@@ -72,9 +72,10 @@ def batch_command(
         try:
             if provider_batch:
                 return await _provider_batch(in_path, out_path, model, rerun_failed, poll_interval)
-            from gluellm_plugins_batch.files import count_requests, run_jsonl
+            from gluellm_plugins_batch.files import answered_ids, count_requests, run_jsonl
 
-            total = count_requests(in_path)
+            done = answered_ids(out_path, rerun_failed=rerun_failed)
+            total = max(count_requests(in_path) - len(done), 0)
             with Progress(total, force_plain=plain) as progress:
                 totals = await run_jsonl(
                     in_path,
