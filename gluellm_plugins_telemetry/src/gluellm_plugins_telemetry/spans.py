@@ -107,13 +107,14 @@ def run_middleware(run: RunRequest) -> RunMiddleware | None:
 
 def _start_run_span(telemetry: Telemetry, run: RunRequest, capture: bool) -> Span:
     operation = RUN_OPERATIONS.get(run.operation, run.operation)
-    label = run.name or run.model or "gluellm"
+    model = A.model_attributes(run.model)
+    label = run.name or model.get("llm.model") or "gluellm"
     attributes: dict[str, Any] = {
         "gen_ai.operation.name": operation,
         "gluellm.run.operation": run.operation,
         "gluellm.run.id": run.run_id,
         A.CORRELATION_ID: run.correlation_id,
-        **A.model_attributes(run.model),
+        **model,
         **A.request_attributes(run.options),
     }
     if run.name:
