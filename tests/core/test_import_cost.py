@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 PROVIDER_MODULES = ("openai", "anthropic", "any_llm", "httpx", "aiohttp", "redis", "stamina")
 
 PROBE = """
@@ -85,3 +87,93 @@ def test_gluellm_help_does_not_load_rich():
     assert "Commands:" in proc.stdout
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert not {name for name in imported if name.split(".")[0] == "rich"}
+
+
+HEAVY_FOR_API = (
+    "pydantic",
+    "pydantic_core",
+    "pydantic_settings",
+    "cattrs",
+    "jinja2",
+    "genai_prices",
+    "loguru",
+    "opentelemetry",
+    *PROVIDER_MODULES,
+)
+
+
+def _loaded_after(setup: str, modules: tuple[str, ...]) -> list[str]:
+    code = PROBE.format(setup=setup, modules=modules)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_import_gluellm_api_loads_no_pydantic_and_no_sdk():
+    assert _loaded_after("import gluellm.api", HEAVY_FOR_API) == []
+    # The probe sees what a first client loads: it is not blind.
+    assert "pydantic" in _loaded_after("import gluellm.api; gluellm.api.GlueLLM()", HEAVY_FOR_API)
+
+
+def test_public_api_names_import_from_gluellm_api_as_before():
+    setup = (
+        "from gluellm.api import EmbeddingResult, StreamChunk, ToolExecutionResult\n"
+        "assert ToolExecutionResult.__module__ == 'gluellm.results', ToolExecutionResult\n"
+        "assert EmbeddingResult.__module__ == 'gluellm.embeddings', EmbeddingResult\n"
+        "assert StreamChunk.__module__ == 'gluellm.streaming', StreamChunk\n"
+        "import gluellm.api\n"
+        "for name in gluellm.api.__all__:\n"
+        "    assert getattr(gluellm.api, name) is not None, name"
+    )
+    assert _loaded_after(setup, ("pydantic",)) == ["pydantic"]
+
+
+def test_unknown_api_attribute_is_an_attribute_error():
+    import gluellm.api
+
+    with pytest.raises(AttributeError, match="no_such_name"):
+        gluellm.api.no_such_name  # noqa: B018
+
+
+async def test_warmup_starts_plugins_and_prepares_each_models_transport():
+    from gluellm import hookimpl, warmup
+    from gluellm.plugins import create_plugin_manager
+    from gluellm.runtime import Runtime
+    from gluellm.testing import ScriptedTransport
+
+    prepared: list[tuple[str, str | None, str | None]] = []
+    started: list[Runtime] = []
+
+    class Preparing(ScriptedTransport):
+        async def prepare(self, call):
+            prepared.append((call.model, call.api_key, call.base_url))
+
+    class Plugin:
+        @hookimpl
+        def register_transports(self, register):
+            register("warm", Preparing)
+
+        @hookimpl
+        def startup(self, runtime):
+            started.append(runtime)
+
+    manager = create_plugin_manager(load_entrypoints=False)
+    manager.register(Plugin(), name="warm-plugin")
+    runtime = Runtime(manager)
+    await warmup("warm:a", "warm:b", api_key="sk-x", base_url="http://h/v1", runtime=runtime)
+    assert prepared == [("warm:a", "sk-x", "http://h/v1"), ("warm:b", "sk-x", "http://h/v1")]
+    assert started == [runtime]
+    assert runtime.started
+    await runtime.aclose()
+
+
+async def test_warmup_names_a_provider_nobody_serves():
+    from gluellm import warmup
+    from gluellm.errors import ConfigurationError
+    from gluellm.plugins import create_plugin_manager
+    from gluellm.runtime import Runtime
+
+    runtime = Runtime(create_plugin_manager(load_entrypoints=False))
+    with pytest.raises(ConfigurationError, match="'nowhere'"):
+        await warmup("nowhere:model", runtime=runtime)
+    with pytest.raises(ValueError, match="model must be"):
+        await warmup("", runtime=runtime)

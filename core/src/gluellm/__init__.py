@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         stream_complete,
         stream_structured_complete,
         structured_complete,
+        warmup,
     )
     from gluellm.batch import (
         BatchConfig,
@@ -96,19 +97,20 @@ _EXPORTS = {
     "stream_structured_complete": "gluellm.api",
     "structured_complete": "gluellm.api",
     "use_runtime": "gluellm.runtime",
+    "warmup": "gluellm.api",
 }
 
 __all__ = [
     "APIConnectionError",
     "Agent",
     "AuthenticationError",
-    "Budget",
-    "BudgetExceededError",
     "BatchConfig",
     "BatchErrorStrategy",
     "BatchRequest",
     "BatchResponse",
     "BatchResult",
+    "Budget",
+    "BudgetExceededError",
     "ConfigurationError",
     "Conversation",
     "EmbeddingResult",
@@ -143,6 +145,7 @@ __all__ = [
     "stream_structured_complete",
     "structured_complete",
     "use_runtime",
+    "warmup",
 ]
 
 

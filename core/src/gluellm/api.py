@@ -2,6 +2,11 @@
 
 Every function here starts a run (see `gluellm.runs`): ``wrap_run`` middleware and
 ``on_run_end`` observers see it whole, tool loop, re-asks and streams included.
+
+Importing this module is cheap (no pydantic, no provider SDK): the tool loop, tools,
+structured output, results and embeddings load when the first client is built
+(`_load_engine`), and `ToolExecutionResult`, `EmbeddingResult` and `StreamChunk` are
+importable from here as before (module ``__getattr__``).
 """
 
 from __future__ import annotations
@@ -12,15 +17,13 @@ import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypedDict, TypeVar, Unpack
 
 import attrs
-from pydantic import BaseModel
 
 from gluellm.call import Message, ModelCall, new_correlation_id
 from gluellm.correlation import correlation_scope, get_correlation_id
 from gluellm.costs import Budget
-from gluellm.embeddings import EmbeddingResult, run_embedding
 from gluellm.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -35,19 +38,23 @@ from gluellm.errors import (
     TokenLimitError,
 )
 from gluellm.model_ids import split_model
-from gluellm.models.conversation import Conversation, Role
-from gluellm.models.prompt import SystemPrompt
 from gluellm.params import NO_PARAMS, ModelParams
-from gluellm.results import ToolExecutionResult, attach_run_metadata
 from gluellm.runs import RunRequest, StreamedRun, current_run, execute_run
 from gluellm.runtime import Runtime, get_runtime
-from gluellm.streaming import StreamChunk, stream_tool_loop
-from gluellm.structured_stream import stream_structured
-from gluellm.tool_loop import LoopOptions, run_tool_loop
-from gluellm.tools import Tool, as_tools
 
 if TYPE_CHECKING:
+    # Bound at runtime by `_load_engine` (first client built, or first attribute access).
+    from pydantic import BaseModel
+
+    from gluellm.embeddings import EmbeddingResult, run_embedding
     from gluellm.models.batch import APIKeyConfig
+    from gluellm.models.conversation import Conversation
+    from gluellm.models.prompt import SystemPrompt
+    from gluellm.results import ToolExecutionResult, attach_run_metadata
+    from gluellm.streaming import StreamChunk, stream_tool_loop
+    from gluellm.structured_stream import stream_structured
+    from gluellm.tool_loop import LoopOptions, run_tool_loop
+    from gluellm.tools import Tool, as_tools
 
 __all__ = [
     "APIConnectionError",
@@ -73,7 +80,54 @@ __all__ = [
     "stream_complete",
     "stream_structured_complete",
     "structured_complete",
+    "warmup",
 ]
+
+
+_LAZY = {
+    "BaseModel": "pydantic",
+    "EmbeddingResult": "gluellm.embeddings",
+    "run_embedding": "gluellm.embeddings",
+    "Conversation": "gluellm.models.conversation",
+    "SystemPrompt": "gluellm.models.prompt",
+    "ToolExecutionResult": "gluellm.results",
+    "attach_run_metadata": "gluellm.results",
+    "StreamChunk": "gluellm.streaming",
+    "stream_tool_loop": "gluellm.streaming",
+    "stream_structured": "gluellm.structured_stream",
+    "LoopOptions": "gluellm.tool_loop",
+    "run_tool_loop": "gluellm.tool_loop",
+    "Tool": "gluellm.tools",
+    "as_tools": "gluellm.tools",
+}
+"""Names this module uses or exports that live in pydantic-heavy modules, by module."""
+
+_engine_loaded = False
+
+
+def _load_engine() -> None:
+    """Import the pydantic-heavy modules once and bind their names in this module.
+
+    Called when the first `GlueLLM` is built (every API function builds one) and by
+    ``__getattr__``; afterwards the names are plain globals, as fast as a top-level
+    import.
+    """
+    global _engine_loaded
+    if _engine_loaded:
+        return
+    import importlib
+
+    namespace = globals()
+    for name, module in _LAZY.items():
+        namespace[name] = getattr(importlib.import_module(module), name)
+    _engine_loaded = True
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        _load_engine()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class CallParams(TypedDict, total=False):
@@ -153,6 +207,8 @@ def _check_user_message(user_message: object) -> None:
 
 
 def _check_response_format(response_format: object) -> None:
+    from pydantic import BaseModel
+
     if not (isinstance(response_format, type) and issubclass(response_format, BaseModel)):
         raise TypeError(
             f"response_format must be a pydantic model class (a subclass of "
@@ -161,8 +217,8 @@ def _check_response_format(response_format: object) -> None:
         )
 
 
-T = TypeVar("T", bound=BaseModel)
-ToolSpec = Callable[..., Any] | Tool | str
+T = TypeVar("T", bound="BaseModel")
+ToolSpec: TypeAlias = "Callable[..., Any] | Tool | str"
 
 
 class _CallOptions(NamedTuple):
@@ -221,6 +277,8 @@ class GlueLLM:
         runtime: Runtime | None = None,
         **params: Unpack[CallParams],
     ) -> None:
+        if not _engine_loaded:
+            _load_engine()
         if max_tool_iterations is not None and max_tool_iterations < 1:
             raise ValueError("max_tool_iterations must be at least 1.")
         _check_model(model)
@@ -489,7 +547,7 @@ class GlueLLM:
         conversation = self.conversation if self._remember else None
         history: list[Message] = conversation.messages_dict if conversation is not None else []
         remembered = len(history)
-        history.append({"role": Role.USER.value, "content": user_message})
+        history.append({"role": "user", "content": user_message})
         loop_options = LoopOptions(
             tools=tools,
             execute_tools=execute_tools,
@@ -497,7 +555,7 @@ class GlueLLM:
             response_format=response_format,
             structured_retries=settings.structured_output_max_retries,
         )
-        system: list[Message] = [{"role": Role.SYSTEM.value, "content": system_text}]
+        system: list[Message] = [{"role": "system", "content": system_text}]
         run = RunRequest(
             operation=operation,
             runtime=runtime,
@@ -904,3 +962,56 @@ async def embed(
         budget=budget,
         extra_params=extra_params,
     )
+
+
+async def warmup(
+    *models: str,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    runtime: Runtime | None = None,
+) -> None:
+    """Pay a process's cold start now (at server boot), not in the first request.
+
+    Loads GlueLLM's own modules (pydantic, the tool loop, settings), fires the plugins'
+    ``startup`` hooks, and for each model awaits its transport's ``prepare``: the
+    provider SDK is imported and the client built, in worker threads, for the running
+    event loop. Call it on the loop that will serve the requests (clients are bound to
+    their loop), e.g. in a web framework's startup handler.
+
+    Args:
+        *models: ``provider:model`` strings to get ready; by default
+            ``GLUELLM_DEFAULT_MODEL``.
+        api_key: Key the calls will use, if not the configured one.
+        base_url: Endpoint the calls will use, if not the configured one.
+        runtime: Plugins to use; by default the current runtime.
+
+    Raises:
+        ConfigurationError: No transport serves a model's provider, or its SDK is
+            missing.
+        AuthenticationError: A provider needs a key and none was found.
+    """
+    _load_engine()
+    for model in models:
+        _check_model(model)
+    chosen = runtime or get_runtime()
+    if not chosen.started:
+        await chosen.startup()
+    await chosen.watch_loop()
+    settings = chosen.settings
+    for model in models or (settings.default_model,):
+        provider, model_name = split_model(model)
+        transport = chosen.transport_for(provider)
+        prepare = getattr(transport, "prepare", None)
+        if prepare is None:
+            continue
+        await prepare(
+            ModelCall(
+                model=model,
+                provider=provider,
+                model_name=model_name,
+                messages=(),
+                api_key=api_key or settings.api_key_for(provider),
+                base_url=base_url,
+                timeout=settings.default_request_timeout,
+            )
+        )
