@@ -13,6 +13,7 @@ FIRST_PARTY = {
     "stamina": "gluellm-plugins-stamina",
     "aiolimiter": "gluellm-plugins-aiolimiter",
     "redis": "gluellm-plugins-redis",
+    "prices": "gluellm-plugins-prices",
 }
 
 
