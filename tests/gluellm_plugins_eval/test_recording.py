@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from gluellm.api import GlueLLM, complete, embed, stream_complete, structured_complete
-from gluellm.errors import AuthenticationError, MaxToolIterationsError
+from gluellm.errors import APIConnectionError, AuthenticationError, MaxToolIterationsError
 from gluellm.eval import (
     CallbackStore,
     JSONLFileStore,
@@ -161,9 +161,13 @@ async def test_a_cut_stream_is_recorded_as_an_error(scripted: ScriptedTransport)
     scripted.add(streamed("one two three four", cut_after=2))
     records: list[EvalRecord] = []
     store = CallbackStore(records.append)
-    with pytest.raises(Exception, match="."):
+
+    async def read() -> None:
         async for _chunk in stream_complete("Count", eval_store=store):
             pass
+
+    with pytest.raises(APIConnectionError):
+        await read()
     await store.close()
     (record,) = records
     assert record.status == "error"
@@ -248,7 +252,7 @@ async def test_no_store_means_no_middleware(runtime):
 async def test_secrets_never_reach_a_record(scripted: ScriptedTransport, monkeypatch):
     canary = "sk-eval-canary-0123456789abcdef"
     pool_key = "sk-pool-canary-abcdef0123456789"
-    monkeypatch.setenv("SOMEPROVIDER_API_KEY", "env-canary-secret-value")
+    monkeypatch.setenv("MISTRAL_API_KEY", "env-canary-secret-value")
     raw = {
         "choices": [{"message": {"content": "hi"}}],
         "headers": {"Authorization": f"Bearer {canary}", "x-api-key": canary},
@@ -281,6 +285,15 @@ async def test_secrets_never_reach_a_record(scripted: ScriptedTransport, monkeyp
     }
     assert records[0].raw_response["request"]["note"] == "sent with [REDACTED]"
     assert records[1].error_message == "Incorrect API key provided: [REDACTED]"
+
+
+def test_key_shapes_are_masked_even_when_never_seen():
+    from gluellm_plugins_eval.records import Scrubber
+
+    scrub = Scrubber()
+    text = "keys sk-proj-AAAAbbbbCCCCdddd1234 and xai-0123456789abcdefXYZ, not sk-learn"
+    assert scrub.text(text) == "keys [REDACTED] and [REDACTED], not sk-learn"
+    assert scrub.text("Authorization: Bearer abc.def") == "Authorization: Bearer [REDACTED]"
 
 
 async def test_a_user_redactor_runs_before_storing(scripted: ScriptedTransport):

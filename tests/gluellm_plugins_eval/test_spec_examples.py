@@ -1,4 +1,3 @@
-# ruff: noqa: E501  (the spec's examples are pasted unchanged, long lines included)
 """The spec's "Evaluation Data Recording" examples, run unchanged against the fake server.
 
 Each example runs in a fresh interpreter, as a user would run it: the top-level
@@ -278,7 +277,9 @@ client = GlueLLM(eval_store=DatabaseStore())
 def program(example: str, check: str = "") -> str:
     body = textwrap.indent(textwrap.dedent(example), "    ")
     after = textwrap.indent(textwrap.dedent(check), "    ")
-    return f"{PRELUDE}\nasync def main():\n{body}\n{after}\n    print('done')\n\nasyncio.run(main())\n"
+    return (
+        f"{PRELUDE}\nasync def main():\n{body}\n{after}\n    print('done')\n\nasyncio.run(main())\n"
+    )
 
 
 def run_example(code: str, cwd: Path, **env: str) -> str:
@@ -358,7 +359,8 @@ def test_sync_and_async_callbacks(fake_provider_env: FakeProviderServer, tmp_pat
     """
     out = run_example(program(SYNC_ASYNC_CALLBACKS, check), tmp_path)
     first, second, last = out.splitlines()
-    assert first.startswith("Recorded: ") and len(first) == len("Recorded: ") + 36
+    assert first.startswith("Recorded: ")
+    assert len(first) == len("Recorded: ") + 36
     assert second == "[('/records', 'two')]"
     assert last == "done"
 
@@ -443,7 +445,8 @@ def test_reading_recorded_data(fake_provider_env: FakeProviderServer, tmp_path: 
     out = run_example(program(READING), tmp_path)
     total, average, done = out.splitlines()
     assert total == "Total cost: $0.0030"
-    assert average.startswith("Average latency: ") and average.endswith("ms")
+    assert average.startswith("Average latency: ")
+    assert average.endswith("ms")
     assert done == "done"
 
 

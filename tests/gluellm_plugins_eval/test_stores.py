@@ -48,7 +48,10 @@ async def test_sqlite_store_has_one_indexed_table_in_wal_mode(tmp_path: Path):
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         assert tables == ["eval_records"]
         indexed = {
-            r[0] for r in db.execute("SELECT sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL")
+            r[0]
+            for r in db.execute(
+                "SELECT sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
+            )
         }
         for column in ("timestamp", "model", "correlation_id"):
             assert any(f"({column})" in sql for sql in indexed)

@@ -5,10 +5,10 @@ Records are built in the store's writer, off the caller's path: the run hands ov
 
 Secrets never reach a record: values under keys such as ``api_key`` or
 ``Authorization`` are replaced wherever they appear (``raw_response`` included);
-``Bearer ...`` tokens are masked in every text; and the exact API keys the run used
-(collected from its model calls), the runtime's configured keys and the
-``*_API_KEY`` / ``*_TOKEN`` / ``*_SECRET`` environment values are masked in every text,
-error messages included.
+``Bearer ...`` tokens and provider key shapes (``sk-...``, ``xai-...``) are masked in
+every text; and the exact API keys the run used (collected from its model calls), the
+runtime's configured keys and the providers' key variables (`SECRET_ENV_VARS`) are
+masked in every text, error messages included.
 """
 
 from __future__ import annotations
@@ -48,8 +48,26 @@ _SECRET_KEYS = frozenset(
         "set_cookie",
     }
 )
-_SECRET_ENV_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_SECRET_KEY")
+SECRET_ENV_VARS = (
+    "OPENAI_API_KEY",
+    "AZURE_OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "XAI_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "MISTRAL_API_KEY",
+    "GROQ_API_KEY",
+    "DEEPSEEK_API_KEY",
+    "OPENROUTER_API_KEY",
+    "HF_TOKEN",
+)
+"""Provider key variables whose values are masked in every record (looked up by name:
+scanning the whole environment per record cost more than building the record). The
+``GLUELLM_*_API_KEY`` settings are masked through the runtime's settings."""
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
+# Key shapes that are masked even when GlueLLM never saw the key (OpenAI / Anthropic
+# sk-..., xAI): long enough that ordinary words never match.
+_KEY_SHAPES = re.compile(r"\b(?:sk|rk)-[A-Za-z0-9_\-]{16,}|\bxai-[A-Za-z0-9_\-]{16,}")
 _MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words
 _MAX_DEPTH = 30
 
@@ -68,8 +86,9 @@ def secrets_of(run: RunRequest) -> list[str]:
         value = getattr(settings, name, None)
         if value is not None:
             found.add(value.get_secret_value())
-    for name, value in os.environ.items():
-        if name.upper().endswith(_SECRET_ENV_SUFFIXES):
+    for name in SECRET_ENV_VARS:
+        value = os.environ.get(name)
+        if value:
             found.add(value)
     return sorted((s for s in found if len(s) >= _MIN_SECRET_LENGTH), key=len, reverse=True)
 
@@ -91,6 +110,8 @@ class Scrubber:
                 value = value.replace(secret, REDACTED)
         if "earer" in value or "EARER" in value:
             value = _BEARER.sub(rf"\1 {REDACTED}", value)
+        if "-" in value:
+            value = _KEY_SHAPES.sub(REDACTED, value)
         return value
 
     def data(self, value: Any, depth: int = 0) -> Any:
