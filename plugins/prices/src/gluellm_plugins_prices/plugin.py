@@ -1,7 +1,8 @@
 """Hook implementations of the prices plugin.
 
 Kept tiny: genai-prices (about a second to import) loads in a background thread when
-a runtime starts, or at the first price lookup, never at ``import gluellm``.
+a runtime starts, or at the first price lookup, never at ``import gluellm``. The
+`pricing` module imported here is light; it imports genai-prices inside its functions.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from gluellm import hookimpl
 from gluellm.model_ids import split_model
+from gluellm_plugins_prices.pricing import price_usd, warm_up
 
 if TYPE_CHECKING:
     from gluellm.call import Usage
@@ -35,8 +37,6 @@ def estimate_cost(
     Returns:
         The cost in US dollars, or None (logged at DEBUG) when the model is unknown.
     """
-    from gluellm_plugins_prices.pricing import price_usd
-
     try:
         _, name = split_model(model)
     except Exception:
@@ -56,8 +56,6 @@ def startup(runtime: Runtime) -> None:
     """
     if _warming:
         return
-    from gluellm_plugins_prices.pricing import warm_up
-
     thread = threading.Thread(target=warm_up, name="gluellm-prices-warm-up", daemon=True)
     _warming.append(thread)
     thread.start()
