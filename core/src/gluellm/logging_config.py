@@ -225,6 +225,8 @@ class _Stderr:
 _lock = threading.RLock()
 _handler_ids: list[int] = []
 _replaced_default: int | None = None
+# loguru's default stderr handler: id 0, or the one reset_logging() put back.
+_default_id = 0
 _configured = False
 _defaults_applied = False
 _null_handled: set[str] = set()
@@ -241,9 +243,9 @@ def _quiet_stdlib(name: str) -> None:
 
 def _swap_loguru_default() -> None:
     """Replace loguru's default stderr handler (id 0), if present, by one without GlueLLM."""
-    global _replaced_default
+    global _replaced_default, _default_id
     try:
-        logger.remove(0)
+        logger.remove(_default_id)
     except ValueError:
         return  # the application configured loguru itself: leave its handlers alone
     from loguru import _defaults
@@ -367,7 +369,7 @@ def _remove_sinks() -> None:
 
 def reset_logging() -> None:
     """Remove GlueLLM's sinks and give loguru its default stderr handler back."""
-    global _configured, _replaced_default
+    global _configured, _replaced_default, _default_id
     with _lock:
         _remove_sinks()
         if _replaced_default is not None:
@@ -376,7 +378,7 @@ def reset_logging() -> None:
             except ValueError:
                 pass
             else:
-                logger.add(_Stderr())
+                _default_id = logger.add(_Stderr())
             _replaced_default = None
         _configured = False
 
