@@ -287,3 +287,24 @@ async def test_a_stream_that_fails_to_open_is_retried(provider, runtime, observe
     assert [delta.content async for delta in response.stream] == ["Hello"]
     assert len(provider.transport.calls) == 2
     assert observer.retries == [(1, "RateLimitError", 0.0)]
+
+
+def test_policy_is_built_once_per_settings_object_and_again_after_a_reload():
+    from gluellm.config import Settings
+    from gluellm.plugins import create_plugin_manager
+    from gluellm.runtime import Runtime
+    from gluellm_plugins_stamina import plugin as stamina_plugin
+
+    first = Settings(_env_file=None, retry_max_attempts=4)
+    runtime = Runtime(create_plugin_manager(load_entrypoints=False), settings=first)
+    call = object()
+    one = stamina_plugin.get_retrier(call=call, runtime=runtime)
+    two = stamina_plugin.get_retrier(call=call, runtime=runtime)
+    assert one.policy is two.policy  # cached
+    assert one.policy.max_attempts == 4
+    reloaded = Runtime(
+        runtime.plugin_manager, settings=Settings(_env_file=None, retry_max_attempts=1)
+    )
+    assert stamina_plugin.get_retrier(call=call, runtime=reloaded) is None
+    again = Runtime(runtime.plugin_manager, settings=Settings(_env_file=None, retry_max_attempts=2))
+    assert stamina_plugin.get_retrier(call=call, runtime=again).policy.max_attempts == 2
