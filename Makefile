@@ -13,15 +13,18 @@ export UV_NATIVE_TLS := 1
 export UV_PYTHON := $(PYTHON)
 # Every workspace member's sources: core, plugins/*, and the top-level gluellm_plugins_*.
 MYPY_PATHS := core/src $(wildcard plugins/*/src) $(wildcard gluellm_plugins_*/src)
+# MLflow (the telemetry tests' tracking server) in a venv of its own, cached under .tools/.
+MLFLOW_VENV := $(TOOLS)/mlflow
+MLFLOW_SPEC := mlflow>=3.6,<4
 
-.PHONY: demo test test-all test-core lint format sync bench clean
+.PHONY: demo test test-all test-core lint format sync bench clean mlflow-venv
 
 demo: $(VENV)/.synced ## Run the offline demo (uses a real model when an API key is set)
 	$(VENV)/bin/gluellm demo
 
 test: test-all test-core ## The whole test suite: everything installed, then core alone
 
-test-all: $(VENV)/.synced
+test-all: $(VENV)/.synced $(MLFLOW_VENV)/.installed
 	$(VENV)/bin/pytest
 
 # tests/core must pass with only the core distribution installed.
@@ -52,6 +55,13 @@ $(UV):
 
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml core/pyproject.toml $(wildcard plugins/*/pyproject.toml) $(wildcard gluellm_plugins_*/pyproject.toml) $(wildcard docs/examples/*/pyproject.toml)
 	$(UV) sync --all-packages --locked
+	touch $@
+
+mlflow-venv: $(MLFLOW_VENV)/.installed ## MLflow server for the telemetry tests (~2 min, ~850 MB, once)
+
+$(MLFLOW_VENV)/.installed:
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/pip install --quiet --disable-pip-version-check "$(MLFLOW_SPEC)"
 	touch $@
 
 $(CORE_VENV)/.synced: $(UV) uv.lock core/pyproject.toml
