@@ -212,3 +212,12 @@ async def test_a_provider_without_an_embedding_api_says_so_before_sending(runtim
         await embed("x", model="anthropic:claude-3-5-haiku-latest")
 
     assert server.requests == []
+
+
+async def test_base64_asked_explicitly_is_decoded_to_the_same_floats(runtime, server):
+    packed = await embed(["a b", "c"], model=MODEL, extra_params={"encoding_format": "base64"})
+    plain = await embed(["a b", "c"], model=MODEL, extra_params={"encoding_format": "float"})
+
+    assert [r.body["encoding_format"] for r in server.embedding_requests] == ["base64", "float"]
+    for left, right in zip(packed.embeddings, plain.embeddings, strict=True):
+        assert left == pytest.approx(right, rel=1e-6)
