@@ -94,7 +94,7 @@ def test_a_model_is_looked_up_once_then_priced_from_the_cache(monkeypatch):
 
 def test_a_cached_price_is_looked_up_again_after_its_ttl(monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr(pricing.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(pricing, "_clock", lambda: clock[0])
     price_usd("openai", "gpt-4o-mini", Usage(1, 1, 2))
     first = pricing._cache[("openai", "gpt-4o-mini")]
 

@@ -87,7 +87,7 @@ class _Rate:
         input_mtok: USD per million input tokens, when the price is a plain rate.
         output_mtok: USD per million output tokens, when the price is a plain rate.
         linear: Whether the two rates alone give genai-prices' figure.
-        expires: ``time.monotonic()`` after which to look the price up again.
+        expires: The ``time.monotonic()`` reading after which to look the price up again.
     """
 
     provider: Any
@@ -106,6 +106,7 @@ class _Miss:
     expires: float
 
 
+_clock = time.monotonic  # tests replace it to expire prices
 _cache: dict[tuple[str, str], _Rate | _Miss] = {}
 _lock = threading.Lock()
 _PROBE = (1237, 541)  # an arbitrary usage used to check that a price is a plain rate
@@ -170,7 +171,7 @@ def _lookup(provider_ids: tuple[str, ...], model_name: str, now: float) -> _Rate
 
 
 def _entry(provider: str, model_name: str) -> _Rate | _Miss:
-    now = time.monotonic()
+    now = _clock()
     key = (provider, model_name)
     entry = _cache.get(key)
     if entry is not None and entry.expires > now:
