@@ -170,3 +170,13 @@ def test_startup_loads_genai_prices_in_the_background():
         "asyncio.run(main())\n"
     )
     assert out.strip() == "True"
+
+
+def test_a_genai_prices_failure_is_a_miss_not_an_error(monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("Invalid price value for input_mtok")
+
+    monkeypatch.setattr("genai_prices.calc_price", broken)
+
+    assert price_usd("openai", "gpt-4o-mini", Usage(1, 1, 2)) is None
+    assert "ValueError" in pricing._cache[("openai", "gpt-4o-mini")].reason

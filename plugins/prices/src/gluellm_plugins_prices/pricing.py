@@ -153,6 +153,9 @@ def _lookup(provider_ids: tuple[str, ...], model_name: str, now: float) -> _Rate
         except LookupError as error:
             reasons.append(str(error))
             continue
+        except Exception as error:  # bad data for one model must not fail the call
+            reasons.append(f"genai-prices failed: {type(error).__name__}: {error}")
+            continue
         input_mtok, output_mtok = _rates(found.model_price)
         rate = _Rate(
             provider=found.provider,
