@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -149,6 +150,27 @@ print(settings.eval_recording_path)
 
 DATA_MODEL = """
 from gluellm.models.eval import EvalRecord
+
+# EvalRecord fields:
+# - id: Unique identifier (UUID)
+# - correlation_id: Request tracking ID
+# - timestamp: When the request was made
+# - user_message: User's input message
+# - system_prompt: System prompt used
+# - model: Model identifier (e.g., "openai:gpt-4o-mini")
+# - messages_snapshot: Full conversation state
+# - final_response: Final text response
+# - structured_output: Serialized structured output (if applicable)
+# - raw_response: Raw API response
+# - tool_calls_made: Number of tool calls executed
+# - tool_execution_history: Complete tool call history
+# - tools_available: List of available tool names
+# - latency_ms: Total request latency
+# - tokens_used: Token usage dict (prompt, completion, total)
+# - estimated_cost_usd: Estimated cost in USD
+# - success: Whether request succeeded
+# - error_type: Error type if failed
+# - error_message: Error message if failed
 """
 
 CONDITIONAL_STORE = '''
@@ -402,12 +424,9 @@ def test_data_model(fake_provider_env: FakeProviderServer, tmp_path: Path):
     print(fields[:19])
     """
     out = run_example(program(DATA_MODEL, check), tmp_path)
-    spec_fields = [
-        "id", "correlation_id", "timestamp", "user_message", "system_prompt", "model",
-        "messages_snapshot", "final_response", "structured_output", "raw_response",
-        "tool_calls_made", "tool_execution_history", "tools_available", "latency_ms",
-        "tokens_used", "estimated_cost_usd", "success", "error_type", "error_message",
-    ]  # fmt: skip
+    # The fields the example's comment lists, in its order, are the record's first ones.
+    spec_fields = re.findall(r"^# - (\w+):", DATA_MODEL, re.MULTILINE)
+    assert len(spec_fields) == 19
     assert out == f"{spec_fields}\ndone\n"
 
 
