@@ -167,13 +167,14 @@ def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
         if prepare is not None:
             await prepare(call)
         handler = _with_timeout(transport)
-        # Hooks nobody implements are skipped: a pluggy call costs microseconds even when empty.
-        if hook.get_rate_limiter.get_hookimpls():
+        # Hooks nobody implements are skipped: a pluggy call costs microseconds even when
+        # empty (`Runtime.implements` is cached per plugin generation).
+        if runtime.implements("get_rate_limiter"):
             limiter = hook.get_rate_limiter(call=call, runtime=runtime)
             if limiter is not None:
                 handler = layer(limiter, handler)
         retrier = None
-        if hook.get_retrier.get_hookimpls():
+        if runtime.implements("get_retrier"):
             retrier = hook.get_retrier(call=call, runtime=runtime)
             if retrier is not None:
                 handler = layer(retrier, handler)
@@ -195,7 +196,7 @@ def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
             ) from error
 
     handler: CallHandler = dispatch
-    if hook.wrap_call.get_hookimpls():
+    if runtime.implements("wrap_call"):
         for middleware in reversed(
             collect_middleware(runtime, "wrap_call", call=call, runtime=runtime)
         ):
@@ -214,7 +215,7 @@ async def run_call(call: ModelCall, runtime: Runtime) -> ModelResponse:
         with use_runtime(runtime):
             return await run_call(call, runtime)
     handler = build_handler(call, runtime)
-    observed = bool(runtime.plugin_manager.hook.on_call_end.get_hookimpls())
+    observed = runtime.implements("on_call_end")
     started = time.perf_counter()
     try:
         response = await handler(call)
@@ -270,7 +271,7 @@ def notify_retry(
     while run is not None:
         run.stats.retries += 1
         run = run.parent
-    if runtime.plugin_manager.hook.on_retry.get_hookimpls():
+    if runtime.implements("on_retry"):
         call_each(
             runtime.plugin_manager,
             "on_retry",

@@ -53,6 +53,8 @@ class Runtime:
         self._tools: dict[str, Tool] | None = None
         self._named: dict[str, dict[str, Any]] = {}
         self._registry_generation = -1  # the plugin_manager.generation the registries match
+        self._implemented: dict[str, bool] = {}  # hook name -> implemented, see `implements`
+        self._implemented_generation = -1
         self._configured = False
         self._started = False
         self._starting: asyncio.Future[None] | None = None  # the startup in progress
@@ -101,6 +103,25 @@ class Runtime:
         for _plugin_name, register in self._registrars("register_settings"):
             register(classes.append)
         return classes
+
+    def implements(self, hook_name: str) -> bool:
+        """Whether any loaded plugin implements ``hook_name``.
+
+        Cached until a plugin is registered or unregistered (the plugin manager's
+        ``generation``): pluggy's ``get_hookimpls()`` copies a list on every call, and
+        the pipeline asks this for every layer of every call.
+
+        Args:
+            hook_name: A hook's name (``wrap_call``, ``get_retrier`` ...).
+        """
+        if self._implemented_generation != self.plugin_manager.generation:
+            self._implemented = {}
+            self._implemented_generation = self.plugin_manager.generation
+        found = self._implemented.get(hook_name)
+        if found is None:
+            caller = getattr(self.plugin_manager.hook, hook_name)
+            found = self._implemented[hook_name] = bool(caller.get_hookimpls())
+        return found
 
     # --- transports ----------------------------------------------------------
 
