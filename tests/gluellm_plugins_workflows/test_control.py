@@ -243,6 +243,8 @@ async def test_a_decision_that_never_validates_uses_its_recorded_fallback(model)
     # one answer plus GLUELLM_STRUCTURED_OUTPUT_MAX_RETRIES (2) re-asks
     assert m.agents() == ["Writer", "Critic", "Critic", "Critic"]
     (fallback,) = result.metadata["fallbacks"]
+    assert fallback["step"] == 2
+    assert result.agent_interactions[1]["fallback"] is True
     assert fallback["decision"] == "CriticFeedback"
     assert fallback["agent"] == "Critic"
     assert fallback["raw_output"] == "not json at all"

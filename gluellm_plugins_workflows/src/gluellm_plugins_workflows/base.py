@@ -137,6 +137,7 @@ class WorkflowState:
         work: Callable[[], Awaitable[T]],
         render: Callable[[T], str],
         extra: dict[str, Any],
+        recorded: list[dict[str, Any]] | None = None,
     ) -> T:
         """Run ``work`` as one step: a nested run, an interaction and its events.
 
@@ -147,6 +148,7 @@ class WorkflowState:
             work: Does the step.
             render: The step's output as text, for the interaction and event.
             extra: Pattern keys stored in the interaction (``stage``, ``round`` ...).
+            recorded: Receives the step's interaction dict, for callers that add to it.
         """
         self.check_budget()
         self._steps += 1
@@ -160,6 +162,8 @@ class WorkflowState:
             "output": None,
         }
         self.interactions.append(interaction)
+        if recorded is not None:
+            recorded.append(interaction)
         self.emit("step_started", step=index, agent=agent, role=role, input=prompt, extra=extra)
 
         async def body() -> tuple[T, RunRequest | None]:
@@ -268,6 +272,7 @@ class WorkflowState:
                 return fallback(text)
 
         name = agent or executor_name(executor)
+        recorded: list[dict[str, Any]] = []
         value = await self.run_step(
             name,
             role,
@@ -275,12 +280,14 @@ class WorkflowState:
             work,
             lambda v: v.model_dump_json(),
             {**extra, "decision": schema.__name__},
+            recorded,
         )
         if failure:
             reason, raw = failure[0]
+            recorded[0]["fallback"] = True
             self.metadata.setdefault("fallbacks", []).append(
                 {
-                    "step": self._steps_of(name, role),
+                    "step": recorded[0]["step"],
                     "agent": name,
                     "role": role,
                     "decision": schema.__name__,
@@ -290,12 +297,6 @@ class WorkflowState:
                 }
             )
         return value
-
-    def _steps_of(self, agent: str, role: str) -> int:
-        for interaction in reversed(self.interactions):
-            if interaction["agent"] == agent and interaction["role"] == role:
-                return int(interaction["step"])
-        return 0
 
     async def parallel(
         self, works: Sequence[Callable[[], Awaitable[T]]], limit: int | None = None
