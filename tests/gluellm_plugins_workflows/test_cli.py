@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -85,3 +87,15 @@ def test_workflow_run_unknown_name(app):
     assert result.exit_code == 2
     assert "no workflow named 'nope'" in result.output
     assert "debate" in result.output
+
+
+def test_adding_the_commands_imports_no_workflow_machinery():
+    code = (
+        "import sys; from gluellm.cli.app import build_app; build_app(); "
+        "print(sorted(m for m in sys.modules if m.startswith('gluellm_plugins_workflows')))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    loaded = proc.stdout.strip()
+    assert loaded == str([f"gluellm_plugins_workflows{m}" for m in ("", ".cli", ".plugin")])
