@@ -211,8 +211,14 @@ def report(result: dict) -> None:
 
 def run_all(args: argparse.Namespace) -> list[dict]:
     """The three runs in parallel subprocesses (each its own process and event loop)."""
-    variants = [["--backend", "memory"], ["--backend", "redis"]]
-    variants.append(["--backend", "redis", "--restart-redis"])
+    variants = [["--backend", "memory"]]
+    if args.redis_url:
+        variants.append(["--backend", "redis", f"--redis-url={args.redis_url}"])
+    elif shutil.which("redis-server"):
+        variants.append(["--backend", "redis"])
+        variants.append(["--backend", "redis", "--restart-redis"])
+    else:
+        print("  (redis-server is not installed: the Redis runs are skipped)")
     base = [sys.executable, __file__, "--json-line", f"--minutes={args.minutes}"]
     base += [f"--rpm={args.rpm}", f"--burst={args.burst}", f"--workers={args.workers}"]
     base += [f"--restart-at={args.restart_at}", f"--down={args.down}"]
