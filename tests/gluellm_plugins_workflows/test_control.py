@@ -291,3 +291,39 @@ async def test_plain_executors_decide_through_parsed_json(runtime):
 async def test_empty_input_is_refused(runtime):
     with pytest.raises(ValueError, match="non-empty"):
         await pipeline(1).execute("  ")
+
+
+@pytest.fixture
+def priced(plugin_manager, provider):
+    """A runtime whose default model costs $1 per million prompt and $2 per million
+    completion tokens: each scripted call (10 + 5 tokens) costs $0.00002."""
+    from gluellm.config import ModelPrice, Settings
+    from gluellm.runtime import Runtime, use_runtime
+
+    from .conftest import MODEL
+
+    settings = Settings(
+        _env_file=None,
+        default_model=MODEL,
+        model_prices={MODEL: ModelPrice(input=1.0, output=2.0)},
+    )
+    runtime = Runtime(plugin_manager, settings=settings)
+    with use_runtime(runtime):
+        yield runtime
+
+
+async def test_cost_is_summed_over_every_step_and_bounded_by_a_cost_budget(priced, provider):
+    from .conftest import AgentModel
+
+    provider.current = AgentModel(default=counter("out"))
+    result = await pipeline(3).execute("start")
+    assert result.estimated_cost_usd == pytest.approx(3 * 0.00002)
+    assert [i["estimated_cost_usd"] for i in result.agent_interactions] == [
+        pytest.approx(0.00002)
+    ] * 3
+
+    provider.current = AgentModel(default=counter("out"))
+    stopped = await pipeline(6).execute("start", budget=Budget(max_cost_usd=0.00005))
+    assert stopped.stop_reason == "budget_exceeded"
+    assert stopped.model_calls == 3  # $0.00006 after 3 calls reached $0.00005
+    assert "cost" in stopped.metadata["budget_reason"]
