@@ -45,6 +45,23 @@ EXPECTED_CALLS = {
 }
 
 
+# Of those, the decisions: requests with a JSON-schema response_format (native structured
+# output over the wire, never string matching).
+EXPECTED_DECISIONS = {
+    "Iterative refinement": 6,
+    "Reflection": 1,
+    "Socratic dialogue": 5,
+    "RAG": 1,
+    "Consensus": 15,
+    "Hierarchical": 1,
+    "ReAct": 10,
+    "Constitutional": 1,
+    "Tree of thoughts": 2,
+    "Chat room": 4,
+    "Writing your own pattern": 1,
+}
+
+
 def sections() -> dict[str, str]:
     """``{heading: python code}`` for every ``##`` section with a python block."""
     found = {}
@@ -82,6 +99,7 @@ async def test_docs_example_over_http(heading, fake_provider_env, capsys):
     requests = fake_provider_env.chat_requests
     assert len(requests) == EXPECTED_CALLS[heading]
     assert {r.model for r in requests} == {"gpt-4o-mini"}
+    assert responder.structured == EXPECTED_DECISIONS.get(heading, 0)
     result = namespace.get("result")
     if result is not None:
         assert result.model_calls == len(requests) or heading.startswith("Limits")
