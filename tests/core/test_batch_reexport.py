@@ -45,14 +45,17 @@ def _plugin_installed():
 
 
 def _fresh(module_name):
-    """The module with its cached lazy names dropped (they are cached on first access)."""
-    module = importlib.import_module(module_name)
-    for name in {n for names in SPEC_NAMES.values() for n in names} | set(gluellm.batch.__all__):
-        module.__dict__.pop(name, None)
-    return module
+    """The module, with the lazy names every re-exporting module cached dropped."""
+    names = {n for ns in SPEC_NAMES.values() for n in ns} | set(gluellm.batch.__all__)
+    for cached in (gluellm, gluellm.batch, gluellm.models.batch):
+        for name in names:
+            cached.__dict__.pop(name, None)
+    return importlib.import_module(module_name)
 
 
-@pytest.mark.parametrize(("module_name", "name"), [(m, n) for m, ns in SPEC_NAMES.items() for n in ns])
+@pytest.mark.parametrize(
+    ("module_name", "name"), [(m, n) for m, ns in SPEC_NAMES.items() for n in ns]
+)
 def test_missing_plugin_names_the_distribution(monkeypatch, module_name, name):
     module = _fresh(module_name)
     monkeypatch.setitem(sys.modules, "gluellm_plugins_batch", None)  # import fails
@@ -64,7 +67,9 @@ def test_missing_plugin_names_the_distribution(monkeypatch, module_name, name):
 
 
 @pytest.mark.skipif(not _plugin_installed(), reason="gluellm-plugins-batch not installed")
-@pytest.mark.parametrize(("module_name", "name"), [(m, n) for m, ns in SPEC_NAMES.items() for n in ns])
+@pytest.mark.parametrize(
+    ("module_name", "name"), [(m, n) for m, ns in SPEC_NAMES.items() for n in ns]
+)
 def test_names_resolve_to_the_plugins_objects(module_name, name):
     plugin = importlib.import_module("gluellm_plugins_batch")
     assert getattr(_fresh(module_name), name) is getattr(plugin, name)

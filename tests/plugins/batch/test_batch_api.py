@@ -64,7 +64,8 @@ async def test_per_request_options_reach_the_wire(server, runtime):
     assert "You are terse." in by_model["gpt-4o-mini"].messages[0]["content"]
     assert by_model["claude-3-5-sonnet-20241022"].api == "anthropic"
     first = response.results[0]
-    assert first.id == "with-system" and first.metadata == {"category": "greeting"}
+    assert first.id == "with-system"
+    assert first.metadata == {"category": "greeting"}
     assert [r.model for r in response.results] == [
         "openai:gpt-4o-mini",
         "openai:gpt-4o",
@@ -81,7 +82,8 @@ async def test_tools_run_per_request_and_are_counted(server, runtime):
         [BatchRequest(id="calc", user_message="Calculate 25 * 4", tools=[calculate])],
     )
     result = response.results[0]
-    assert result.success and result.response == "It is 100."
+    assert result.success
+    assert result.response == "It is 100."
     assert result.tool_calls_made == 1
     assert result.tool_execution_history[0]["result"] == "100"
     assert result.tokens_used == {"prompt": 50, "completion": 9, "total": 59}
@@ -147,20 +149,25 @@ async def test_each_request_is_a_run_nested_in_the_batch_run(server):
     assert all(r.correlation_id.startswith("batch-under-test/") for r in completes)
     # The batch run accumulated its requests' usage.
     [batch_end] = [e for e in recorder.ends if e.run.operation == "batch"]
-    assert batch_end.usage is not None and batch_end.usage.total_tokens > 0
+    assert batch_end.usage is not None
+    assert batch_end.usage.total_tokens > 0
 
 
 async def test_embedding_requests_use_the_same_runner(server, runtime):
     requests = [
-        EmbeddingBatchRequest(id="e1", input=["alpha", "beta"], model="openai:text-embedding-3-small"),
+        EmbeddingBatchRequest(
+            id="e1", input=["alpha", "beta"], model="openai:text-embedding-3-small"
+        ),
         BatchRequest(id="c1", user_message="hello"),
         EmbeddingBatchRequest(id="e2", input="gamma", model="openai:text-embedding-3-small"),
     ]
     response = await batch_complete(requests, config=BatchConfig(max_concurrent=3))
     e1, c1, e2 = response.results
-    assert len(e1.embeddings) == 2 and len(e2.embeddings) == 1
+    assert len(e1.embeddings) == 2
+    assert len(e2.embeddings) == 1
     assert e1.embeddings[0] != e1.embeddings[1]
-    assert c1.response and c1.embeddings is None
+    assert c1.response
+    assert c1.embeddings is None
     assert [r.path for r in server.requests].count("/v1/embeddings") == 2
 
 

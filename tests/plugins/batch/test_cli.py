@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from gluellm_plugins_batch.progress import Progress, format_status
 from gluellm_plugins_batch.models import BatchResult, BatchTotals
+from gluellm_plugins_batch.progress import Progress, format_status
 
 
 def _gluellm(*args, env=None, timeout=120):
@@ -51,11 +51,22 @@ def _server_env(server):
 
 def test_batch_command_writes_results_and_resumes(fake_provider, tmp_path):
     src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    src.write_text("".join(json.dumps({"id": f"q{i}", "user_message": f"q {i}"}) + "\n" for i in range(8)))
+    src.write_text(
+        "".join(json.dumps({"id": f"q{i}", "user_message": f"q {i}"}) + "\n" for i in range(8))
+    )
     dst.write_text(json.dumps({"id": "q0", "success": True}) + "\n")
 
-    proc = _gluellm("batch", str(src), "-o", str(dst), "--concurrency", "3", "--model",
-                    "openai:gpt-4o-mini", env=_server_env(fake_provider))
+    proc = _gluellm(
+        "batch",
+        str(src),
+        "-o",
+        str(dst),
+        "--concurrency",
+        "3",
+        "--model",
+        "openai:gpt-4o-mini",
+        env=_server_env(fake_provider),
+    )
 
     assert proc.returncode == 0, proc.stderr
     assert "7 results written" in proc.stdout
@@ -67,9 +78,21 @@ def test_batch_command_writes_results_and_resumes(fake_provider, tmp_path):
 
 def test_batch_command_provider_batch(fake_provider, tmp_path):
     src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
-    src.write_text("".join(json.dumps({"id": f"p{i}", "user_message": f"q {i}"}) + "\n" for i in range(4)))
-    proc = _gluellm("batch", str(src), "-o", str(dst), "--provider-batch", "--poll-interval",
-                    "0.05", "--model", "openai:gpt-4o-mini", env=_server_env(fake_provider))
+    src.write_text(
+        "".join(json.dumps({"id": f"p{i}", "user_message": f"q {i}"}) + "\n" for i in range(4))
+    )
+    proc = _gluellm(
+        "batch",
+        str(src),
+        "-o",
+        str(dst),
+        "--provider-batch",
+        "--poll-interval",
+        "0.05",
+        "--model",
+        "openai:gpt-4o-mini",
+        env=_server_env(fake_provider),
+    )
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in dst.read_text().splitlines()]
     assert sorted(r["id"] for r in records) == ["p0", "p1", "p2", "p3"]
@@ -104,8 +127,14 @@ def test_progress_uses_a_rich_bar_on_a_terminal_and_lines_otherwise():
     with Progress(3, stream=tty) as progress:
         assert progress.fancy
         for i in range(3):
-            progress.add(BatchResult(id=str(i), success=i != 1, status="ok" if i != 1 else "error",
-                                     estimated_cost_usd=0.5))
+            progress.add(
+                BatchResult(
+                    id=str(i),
+                    success=i != 1,
+                    status="ok" if i != 1 else "error",
+                    estimated_cost_usd=0.5,
+                )
+            )
     assert "3/3" in "".join(tty.parts)
 
     class Plain(_Tty):

@@ -71,8 +71,12 @@ def test_every_example_runs(fake_provider_env, tmp_path, capsys):
     }
     with use_runtime(runtime):
         for number, source in enumerate(_blocks(), start=1):
-            code = compile(source, f"docs/batch.md block {number}", "exec",
-                           flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+            code = compile(
+                source,
+                f"docs/batch.md block {number}",
+                "exec",
+                flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+            )
             try:
                 if code.co_flags & inspect.CO_COROUTINE:
                     asyncio.run(eval(code, namespace))
@@ -81,7 +85,8 @@ def test_every_example_runs(fake_provider_env, tmp_path, capsys):
             except Exception as error:  # name the block that failed
                 pytest.fail(f"docs/batch.md block {number} failed: {error!r}\n{source}")
     out = capsys.readouterr().out
-    assert "A: " in out and "Error" not in out
+    assert "A: " in out
+    assert "Error" not in out
     assert "Completed: 3/3" in out
     assert out.count("Completed: 200/200") == 2
     assert "Success rate: 100.0%" in out

@@ -95,4 +95,5 @@ async def test_fsync_policies_all_write_whole_lines(server, runtime, tmp_path, f
     _write_input(src, 5)
     await run_jsonl(src, dst, fsync=fsync)
     data = dst.read_bytes()
-    assert data.endswith(b"\n") and data.count(b"\n") == 5
+    assert data.endswith(b"\n")
+    assert data.count(b"\n") == 5

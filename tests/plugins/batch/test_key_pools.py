@@ -31,9 +31,7 @@ async def limited(server):
 
 def _keys(n, provider="openai", **limits):
     tag = uuid.uuid4().hex[:8]  # fresh keys: fresh windows and health in this process
-    return [
-        APIKeyConfig(key=f"sk-{tag}-{i}", provider=provider, **limits) for i in range(n)
-    ]
+    return [APIKeyConfig(key=f"sk-{tag}-{i}", provider=provider, **limits) for i in range(n)]
 
 
 def _max_in_window(times, width):
@@ -50,9 +48,7 @@ async def test_three_keys_share_the_load_evenly_within_each_keys_limit(server, l
     keys = _keys(3, requests_per_minute=60, burst=2)
     requests = [BatchRequest(id=f"q{i}", user_message=f"q{i}") for i in range(12)]
 
-    response = await batch_complete(
-        requests, config=BatchConfig(max_concurrent=12, api_keys=keys)
-    )
+    response = await batch_complete(requests, config=BatchConfig(max_concurrent=12, api_keys=keys))
 
     assert response.successful_requests == 12
     by_key = defaultdict(list)

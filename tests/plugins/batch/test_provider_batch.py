@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from gluellm_plugins_batch import BatchRequest
@@ -16,8 +14,9 @@ from .conftest import fault_on_model
 
 def _requests(n, model="openai:gpt-4o-mini"):
     return [
-        BatchRequest(id=f"doc-{i}", user_message=f"Summarize document {i}", model=model,
-                     metadata={"n": i})
+        BatchRequest(
+            id=f"doc-{i}", user_message=f"Summarize document {i}", model=model, metadata={"n": i}
+        )
         for i in range(n)
     ]
 
@@ -36,7 +35,8 @@ async def test_round_trip_maps_results_back_by_id(server, runtime):
     assert [r.metadata for r in response.results] == [{"n": i} for i in range(5)]
     assert response.successful_requests == 5
     assert response.total_tokens_used == {"prompt": 50, "completion": 25, "total": 75}
-    assert polls and polls[-1].status == "completed"
+    assert polls
+    assert polls[-1].status == "completed"
     # It went over the wire: one upload, one batch, five lines answered like chat requests.
     paths = [(r.method, r.path) for r in server.requests]
     assert ("POST", "/v1/files") in paths
@@ -47,7 +47,6 @@ async def test_round_trip_maps_results_back_by_id(server, runtime):
 
 async def test_failed_lines_come_back_as_failed_results(server, runtime):
     server.responder = fault_on_model({"gpt-bad": Fault.status(400, message="bad request")})
-    requests = _requests(2) 
     requests = [*_requests(2, "openai:gpt-bad")]
     response = await provider_batch_complete(requests, poll_interval=0.01)
     assert response.failed_requests == 2
@@ -85,5 +84,8 @@ async def test_polling_sees_a_held_batch_finish_after_release(server, runtime):
 async def test_one_model_per_provider_batch(runtime):
     with pytest.raises(ValueError, match="one model"):
         await ProviderBatch.submit(
-            [*_requests(1, "openai:gpt-4o-mini"), BatchRequest(id="x", user_message="hi", model="openai:gpt-4o")]
+            [
+                *_requests(1, "openai:gpt-4o-mini"),
+                BatchRequest(id="x", user_message="hi", model="openai:gpt-4o"),
+            ]
         )

@@ -44,7 +44,23 @@ _EXPORTS = {
     "stream_batch": "gluellm_plugins_batch.runner",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AnyBatchRequest",
+    "BatchConfig",
+    "BatchError",
+    "BatchErrorStrategy",
+    "BatchRequest",
+    "BatchResponse",
+    "BatchResult",
+    "BatchTotals",
+    "EmbeddingBatchRequest",
+    "ProviderBatch",
+    "batch_complete",
+    "batch_complete_simple",
+    "provider_batch_complete",
+    "run_jsonl",
+    "stream_batch",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 def add_commands(app: typer.Typer) -> None:
     """Register the batch commands on ``app``."""
     app.command("batch")(batch_command)
-    app.command("test-batch-processing")(test_batch_processing)
-    app.command("test-api-key-pool")(test_api_key_pool)
+    app.command("test-batch-processing")(batch_processing_demo)
+    app.command("test-api-key-pool")(api_key_pool_demo)
 
 
 def batch_command(
@@ -116,9 +116,7 @@ async def _provider_batch(
         done = getattr(counts, "completed", "?")
         typer.echo(f"provider batch {batch.id}: {batch.status} ({done}/{len(requests)})", err=True)
 
-    response = await provider_batch_complete(
-        requests, poll_interval=poll_interval, on_poll=status
-    )
+    response = await provider_batch_complete(requests, poll_interval=poll_interval, on_poll=status)
     writer = ResultWriter(out_path)
     try:
         for result in response.results:
@@ -137,7 +135,7 @@ def _runtime_and_model(model: str | None) -> tuple[Runtime, str]:
     return runtime, chosen
 
 
-def test_batch_processing(
+def batch_processing_demo(
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1)] = 3,
     number: Annotated[int, typer.Option("--number", "-n", min=1, help="Requests to send.")] = 5,
     model: Annotated[
@@ -194,7 +192,7 @@ class _KeyCounter:
         """The inner transport belongs to the runtime, which closes it."""
 
 
-def test_api_key_pool(
+def api_key_pool_demo(
     keys: Annotated[int, typer.Option("--keys", "-k", min=1, help="Keys in the pool.")] = 3,
     number: Annotated[int, typer.Option("--number", "-n", min=1)] = 12,
     model: Annotated[
@@ -207,10 +205,11 @@ def test_api_key_pool(
     Offline (the test model) the keys are made up; with a real model, pass real keys
     through your own code instead: this command only shows the spreading.
     """
+    from pydantic import SecretStr
+
     from gluellm.model_ids import split_model
     from gluellm.models.batch import APIKeyConfig
     from gluellm.runtime import override_transport
-
     from gluellm_plugins_batch.models import BatchConfig, BatchRequest
     from gluellm_plugins_batch.runner import batch_complete
 
@@ -220,7 +219,9 @@ def test_api_key_pool(
         runtime, chosen = _runtime_and_model(model)
         provider = split_model(chosen)[0]
         pool = [
-            APIKeyConfig(key=f"demo-key-{i + 1:04d}", provider=provider, requests_per_minute=600)
+            APIKeyConfig(
+                key=SecretStr(f"demo-key-{i + 1:04d}"), provider=provider, requests_per_minute=600
+            )
             for i in range(keys)
         ]
         counter = _KeyCounter(runtime.transport_for(provider))

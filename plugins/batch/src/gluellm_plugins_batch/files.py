@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -160,9 +160,8 @@ class ResultWriter:
         while written < len(data):  # short writes are rare (disk full, signals); finish the line
             written += os.write(self._fd, data[written:])
         self._dirty = True
-        if self.fsync == "always":
-            self._sync()
-        elif self.fsync == "interval" and time.monotonic() - self._last_sync >= _FSYNC_INTERVAL_S:
+        due = time.monotonic() - self._last_sync >= _FSYNC_INTERVAL_S
+        if self.fsync == "always" or (self.fsync == "interval" and due):
             self._sync()
 
     def _sync(self) -> None:
@@ -246,7 +245,7 @@ async def run_jsonl(
     totals = BatchTotals()
     writer = ResultWriter(Path(out_path), fsync)
     try:
-        stream: AsyncIterator[BatchResult] = stream_batch(source, config, runtime=runtime)
+        stream: AsyncGenerator[BatchResult, None] = stream_batch(source, config, runtime=runtime)
         try:
             async for result in stream:
                 writer.write(result)
@@ -254,7 +253,7 @@ async def run_jsonl(
                 if on_result is not None:
                     on_result(result)
         finally:
-            await stream.aclose()  # type: ignore[attr-defined]
+            await stream.aclose()
     finally:
         writer.close()
     return totals

@@ -25,7 +25,7 @@ def _new_id() -> str:
     return f"req-{uuid.uuid4().hex[:12]}"
 
 
-class BatchErrorStrategy(str, enum.Enum):
+class BatchErrorStrategy(enum.StrEnum):
     """What a batch does when a request fails (after `BatchConfig.retry_failed`).
 
     Attributes:

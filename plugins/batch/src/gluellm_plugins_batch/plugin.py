@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 @hookimpl
 def register_commands(app: typer.Typer) -> None:
-    """Add ``gluellm batch``, ``gluellm test-batch-processing`` and ``gluellm test-api-key-pool``."""
+    """Add ``gluellm batch``, ``test-batch-processing`` and ``test-api-key-pool``."""
     from gluellm_plugins_batch.cli import add_commands
 
     add_commands(app)

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from loguru import logger
@@ -243,9 +243,7 @@ async def run_request(
             index=index,
             model=request.model or config.model,
         )
-    return result.model_copy(
-        update={"index": index, "elapsed_time": time.perf_counter() - started}
-    )
+    return result.model_copy(update={"index": index, "elapsed_time": time.perf_counter() - started})
 
 
 def _completion_body(
@@ -339,7 +337,7 @@ async def stream_batch(
     *,
     runtime: Runtime | None = None,
     batch_id: str | None = None,
-) -> AsyncIterator[BatchResult]:
+) -> AsyncGenerator[BatchResult, None]:
     """Run requests with at most ``config.max_concurrent`` in flight; yield results as they end.
 
     Takes any iterable or async iterable (a list, a generator, lines of a file) and
