@@ -23,6 +23,7 @@ from gluellm.errors import (
     AuthenticationError,
     ConfigurationError,
     InvalidRequestError,
+    TokenLimitError,
 )
 from gluellm.plugins import PluginManager, create_plugin_manager
 from gluellm.runtime import Runtime, use_runtime
@@ -221,3 +222,12 @@ async def test_base64_asked_explicitly_is_decoded_to_the_same_floats(runtime, se
     assert [r.body["encoding_format"] for r in server.embedding_requests] == ["base64", "float"]
     for left, right in zip(packed.embeddings, plain.embeddings, strict=True):
         assert left == pytest.approx(right, rel=1e-6)
+
+
+async def test_a_text_longer_than_the_model_takes_is_a_token_limit_error(runtime, server):
+    server.enqueue(Fault.context_length())
+
+    with pytest.raises(TokenLimitError):
+        await embed("a very long text", model=MODEL)
+
+    assert len(server.embedding_requests) == 1  # never retried
