@@ -266,3 +266,44 @@ def test_env_settings_configure_the_default_setup(tmp_path):
     [tool_error] = [x for x in lines if "lookup" in x["message"]]
     assert tool_error["correlation_id"] == proc.stdout.strip()
     assert tool_error["levelname"] == "WARNING"
+
+
+def test_log_level_sets_the_console_level(tmp_path, capsys):
+    os.environ["GLUELLM_LOG_LEVEL"] = "ERROR"
+    try:
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    finally:
+        del os.environ["GLUELLM_LOG_LEVEL"]
+    setup_logging(log_dir=tmp_path, console_output=True, settings=settings, force=True)
+    glog.warning("a warning")
+    glog.error("an error")
+    err = capsys.readouterr().err
+    assert "an error" in err
+    assert "a warning" not in err
+
+
+async def test_retries_are_logged_with_the_correlation_id(tmp_path):
+    stamina_plugin = pytest.importorskip("gluellm_plugins_stamina.plugin")
+    from gluellm.api import complete
+    from gluellm.errors import RateLimitError
+    from gluellm.plugins import create_plugin_manager
+    from gluellm.runtime import Runtime, use_runtime
+    from gluellm.testing import ScriptedTransport, override_transport, reply
+
+    setup_logging(log_dir=tmp_path, force=True)
+    manager = create_plugin_manager(load_entrypoints=False)
+    manager.register(stamina_plugin, name="stamina")
+    settings = Settings(_env_file=None, retry_min_wait=0, retry_max_wait=0)  # type: ignore[call-arg]
+    transport = ScriptedTransport(
+        RateLimitError(f"slow down, key {FAKE_KEY}", retry_after=0), reply("Done.")
+    )
+    runtime = Runtime(manager, settings=settings)
+    with use_runtime(runtime), override_transport(transport):
+        result = await complete("Hi", model="scripted:test")
+    await runtime.aclose()
+    assert result.final_response == "Done."
+    text = (tmp_path / "gluellm.log").read_text()
+    retry_lines = [line for line in text.splitlines() if "RateLimitError" in line]
+    assert retry_lines
+    assert all(f"cid={result.correlation_id}" in line for line in retry_lines)
+    assert "GLUELLMFAKEKEY" not in text
