@@ -310,3 +310,9 @@ def test_trace_llm_call_marks_a_failing_block(in_memory):
     [recorded] = finished(spans, "chat")
     assert recorded.status.status_code.name == "ERROR"
     assert [e.name for e in recorded.events] == ["exception"]
+
+
+def test_the_experiment_header_goes_only_to_the_mlflow_server():
+    assert exporters.same_server("http://localhost:5000/v1/traces", "http://127.0.0.1:5000")
+    assert exporters.same_server("https://mlflow.example/v1/traces", "https://mlflow.example:443")
+    assert not exporters.same_server("http://collector:4318/v1/traces", "http://mlflow:5000")

@@ -70,6 +70,20 @@ def metrics_endpoint() -> str | None:
     return None
 
 
+def same_server(url: str, other: str) -> bool:
+    """Whether two URLs name the same host and port (``localhost`` = ``127.0.0.1``)."""
+    from urllib.parse import urlsplit
+
+    def where(text: str) -> tuple[str, int | None]:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").lower()
+        host = "127.0.0.1" if host in ("localhost", "::1") else host
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        return host, port
+
+    return where(url) == where(other)
+
+
 def _env_headers(signal: str) -> dict[str, str]:
     from opentelemetry.util.re import parse_env_headers
 

@@ -82,9 +82,10 @@ class Telemetry:
         if span_exporter is None:
             self.traces_endpoint = exporters.traces_endpoint(uri)
             if self.traces_endpoint is not None:
+                to_mlflow = uri is not None and exporters.same_server(self.traces_endpoint, uri)
                 span_exporter = exporters.OtlpSpanExporter(
                     self.traces_endpoint,
-                    client if self.traces_endpoint.startswith(uri or "\0") else None,
+                    client if to_mlflow else None,
                     settings.mlflow_experiment_name,
                 )
         if span_exporter is not None:
