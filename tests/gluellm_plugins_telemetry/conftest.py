@@ -131,7 +131,7 @@ def _decode_span(span: dict[str, Any]) -> dict[str, Any]:
     return span
 
 
-def wait_for(predicate: Any, timeout_s: float = 30.0) -> Any:
+def wait_for(predicate: Any, timeout_s: float = 60.0) -> Any:
     """Poll until ``predicate()`` is truthy (MLflow stores spans asynchronously)."""
     deadline = time.monotonic() + timeout_s
     while True:
