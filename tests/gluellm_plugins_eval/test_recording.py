@@ -296,6 +296,51 @@ def test_key_shapes_are_masked_even_when_never_seen():
     assert scrub.text("Authorization: Bearer abc.def") == "Authorization: Bearer [REDACTED]"
 
 
+async def test_raising_and_sleeping_callbacks_never_touch_the_completion(
+    scripted: ScriptedTransport,
+):
+    import threading
+
+    scripted.add("first", "second")
+    release = threading.Event()
+    finished: list[str] = []
+
+    def raises(record: EvalRecord) -> None:
+        raise RuntimeError("storage down")
+
+    def sleeps(record: EvalRecord) -> None:
+        release.wait(5)  # "sleeps 5 s", unless the test is over
+        finished.append(record.user_message or "")
+
+    failing, sleeping = CallbackStore(raises), CallbackStore(sleeps)
+    assert (await complete("a", eval_store=failing)).final_response == "first"
+    assert (await complete("b", eval_store=sleeping)).final_response == "second"
+    # The completion returned while its record's callback was still sleeping.
+    assert finished == []
+    release.set()
+    await failing.close()
+    await sleeping.close()
+    assert finished == ["b"]
+    assert failing.stats.failed == 1
+
+
+async def test_shutting_a_runtime_down_flushes_the_global_store(runtime, scripted):
+    import asyncio
+
+    scripted.add("hi")
+    got: list[EvalRecord] = []
+
+    async def slow(record: EvalRecord) -> None:
+        await asyncio.sleep(0.05)  # still storing when the runtime starts closing
+        got.append(record)
+
+    store = enable_callback_recording(slow)
+    await complete("flushed at shutdown")
+    await runtime.aclose()
+    assert [r.user_message for r in got] == ["flushed at shutdown"]
+    await store.close()
+
+
 async def test_a_user_redactor_runs_before_storing(scripted: ScriptedTransport):
     scripted.add("my phone is 555-1234", "nothing to hide")
     records: list[EvalRecord] = []

@@ -79,7 +79,7 @@ def wrap_call(call: ModelCall) -> None:
 
 @hookimpl
 def shutdown(runtime: Runtime) -> Awaitable[None]:
-    """Flush every store (they stay open) when a runtime closes."""
-    from gluellm_plugins_eval.recorder import flush_recording
+    """Flush the global store and the settings-built ones (they stay open)."""
+    from gluellm_plugins_eval.recorder import flush_configured_stores
 
-    return flush_recording()
+    return flush_configured_stores()

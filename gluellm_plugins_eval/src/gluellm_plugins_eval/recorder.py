@@ -100,6 +100,17 @@ def enable_callback_recording(callback: RecordCallback, **options: Any) -> Callb
     return store
 
 
+async def flush_configured_stores() -> None:
+    """Flush the global store and the settings-built ones (a runtime is closing).
+
+    Stores of your own are left to you: a slow one must not hold up the shutdown.
+    """
+    stores = [*env_stores(), _global_store]
+    for store in stores:
+        if isinstance(store, BufferedStore):
+            await store.flush()
+
+
 async def flush_recording() -> None:
     """Wait until every record handed over so far is stored, in every store.
 
