@@ -15,10 +15,18 @@ eval records and trace spans of a request tie back to its batch.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from loguru import logger
@@ -50,16 +58,40 @@ def new_batch_id() -> str:
     return f"batch-{uuid.uuid4().hex[:12]}"
 
 
-async def _enumerate(source: RequestSource) -> AsyncIterator[tuple[int, AnyBatchRequest]]:
-    index = 0
-    if isinstance(source, AsyncIterable):
-        async for request in source:
-            yield index, request
-            index += 1
-    else:
-        for request in source:
-            yield index, request
-            index += 1
+class _Slots:
+    """A counting semaphore that wakes one waiter in O(1).
+
+    ``asyncio.Semaphore`` (3.11) scans its waiters on every release, which costs more
+    than a request's own bookkeeping when hundreds of workers wait.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.free = count
+        self.waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self) -> None:
+        if self.free > 0 and not self.waiters:
+            self.free -= 1
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiters.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed a slot while being cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self.waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot goes straight to the waiter
+                return
+        self.free += 1
 
 
 def _check_request(request: object) -> AnyBatchRequest:
@@ -86,9 +118,15 @@ class _Batch:
         self.config = config
         self.runtime = runtime
         self.batch_id = batch_id
-        self.items = _enumerate(source)
+        self.sync_items: Iterator[AnyBatchRequest] | None = None
+        self.async_items: AsyncIterator[AnyBatchRequest] | None = None
+        if isinstance(source, AsyncIterable):
+            self.async_items = aiter(source)
+        else:
+            self.sync_items = iter(source)
+        self.pulled = 0
         self.pull_lock = asyncio.Lock()
-        self.slots = asyncio.Semaphore(2 * config.max_concurrent)
+        self.slots = _Slots(2 * config.max_concurrent)
         self.exhausted = False
         self.stopped = False
         self.queue: asyncio.Queue[object] = asyncio.Queue()
@@ -119,16 +157,21 @@ class _Batch:
         if self.exhausted or self.stopped:
             self.slots.release()
             return None
-        async with self.pull_lock:
-            if self.exhausted or self.stopped:
-                self.slots.release()
-                return None
-            try:
-                index, request = await anext(self.items)
-            except StopAsyncIteration:
-                self.exhausted = True
-                self.slots.release()
-                return None
+        if self.sync_items is not None:  # next() cannot interleave: no lock needed
+            request: object = next(self.sync_items, _DONE)
+        else:
+            assert self.async_items is not None
+            async with self.pull_lock:  # one anext() at a time
+                if self.exhausted or self.stopped:
+                    self.slots.release()
+                    return None
+                request = await anext(self.async_items, _DONE)
+        if request is _DONE:
+            self.exhausted = True
+            self.slots.release()
+            return None
+        index = self.pulled
+        self.pulled += 1
         return index, _check_request(request)
 
     async def _worker(self) -> None:
@@ -243,7 +286,9 @@ async def run_request(
             index=index,
             model=request.model or config.model,
         )
-    return result.model_copy(update={"index": index, "elapsed_time": time.perf_counter() - started})
+    result.index = index  # results are built here, never shared: set, do not copy
+    result.elapsed_time = time.perf_counter() - started
+    return result
 
 
 def _completion_body(
