@@ -13,8 +13,9 @@ that says what to install.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gluellm._lazy import reexport
 
 if TYPE_CHECKING:
     from gluellm_plugins_batch import (
@@ -33,9 +34,6 @@ if TYPE_CHECKING:
         stream_batch,
     )
 
-INSTALL_HINT = "pip install gluellm-plugins-batch"
-_PLUGIN_MODULE = "gluellm_plugins_batch"
-
 __all__ = [
     "BatchConfig",
     "BatchError",
@@ -52,31 +50,4 @@ __all__ = [
     "stream_batch",
 ]
 
-
-def load(name: str, where: str) -> Any:
-    """``name`` from the batch plugin, or an ImportError naming the distribution.
-
-    Args:
-        name: The attribute to load.
-        where: The module the caller asked (for the error message).
-    """
-    try:
-        module = importlib.import_module(_PLUGIN_MODULE)
-    except ImportError as error:
-        raise ImportError(
-            f"{where}.{name} is provided by the batch plugin, which is not installed. "
-            f"Install it with: {INSTALL_HINT}"
-        ) from error
-    return getattr(module, name)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = load(name, __name__)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = reexport(__name__, "gluellm_plugins_batch", __all__, "gluellm-plugins-batch")

@@ -7,9 +7,11 @@ that says what to install.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, SecretStr
+
+from gluellm._lazy import reexport
 
 if TYPE_CHECKING:
     from gluellm_plugins_batch.models import (
@@ -56,24 +58,9 @@ class APIKeyConfig(BaseModel):
 
 
 # The batch values live in the batch plugin; the spec imports them from here too.
-_BATCH_NAMES = frozenset(
-    {
-        "BatchConfig",
-        "BatchError",
-        "BatchErrorStrategy",
-        "BatchRequest",
-        "BatchResponse",
-        "BatchResult",
-        "EmbeddingBatchRequest",
-    }
+__getattr__, _ = reexport(
+    __name__,
+    "gluellm_plugins_batch",
+    [name for name in __all__ if name != "APIKeyConfig"],
+    "gluellm-plugins-batch",
 )
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _BATCH_NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from gluellm.batch import load
-
-    value = load(name, __name__)
-    globals()[name] = value
-    return value
