@@ -316,3 +316,38 @@ def test_the_experiment_header_goes_only_to_the_mlflow_server():
     assert exporters.same_server("http://localhost:5000/v1/traces", "http://127.0.0.1:5000")
     assert exporters.same_server("https://mlflow.example/v1/traces", "https://mlflow.example:443")
     assert not exporters.same_server("http://collector:4318/v1/traces", "http://mlflow:5000")
+
+
+async def test_an_embedding_run_has_an_embeddings_span(in_memory, fake_provider_env):
+    from gluellm.api import embed
+
+    spans, _ = in_memory
+    runtime = make_runtime(enable_tracing=True)
+    with use_runtime(runtime):
+        result = await embed(["one", "two"], model="openai:text-embedding-3-small")
+    await runtime.aclose()
+    assert result.count == 2
+    [run] = finished(spans, "embed ")
+    [call] = finished(spans, "embeddings")
+    assert call.parent.span_id == run.context.span_id
+    assert run.attributes["gen_ai.operation.name"] == "embeddings"
+    assert call.attributes["gen_ai.operation.name"] == "embeddings"
+    assert call.attributes["gen_ai.request.model"] == "text-embedding-3-small"
+    assert call.attributes["gen_ai.embeddings.input_count"] == 2
+    assert call.attributes["gen_ai.usage.input_tokens"] > 0
+
+
+async def test_a_stream_closed_early_ends_its_run_span_as_closed(in_memory, fake_provider_env):
+    spans, _ = in_memory
+    fake_provider_env.enqueue(FakeReply.text("one two three four five six seven eight"))
+    runtime = make_runtime(enable_tracing=True)
+    with use_runtime(runtime):
+        stream = stream_complete("Count.", model=MODEL)
+        async for _chunk in stream:
+            break
+        assert finished(spans, "stream_complete") == []  # still open while the stream is
+        await stream.aclose()
+    await runtime.aclose()
+    [run] = finished(spans, "stream_complete")
+    assert run.attributes["gluellm.run.status"] == "closed"
+    assert run.attributes["gluellm.time_to_first_token_s"] > 0
