@@ -64,10 +64,41 @@ def build_rate_limiter(
     )
 
     async def limited(call: ModelCall, send: CallHandler) -> ModelResponse:
-        await backend.acquire(limit)
+        if _wait_explained:
+            await backend.acquire(limit)
+        else:
+            started = time.monotonic()
+            await backend.acquire(limit)
+            if time.monotonic() - started >= WAIT_NOTICE_S:
+                _explain_wait(limit)
         return await send(call)
 
     return limited
+
+
+WAIT_NOTICE_S = 0.1
+"""A permit wait this long is explained once per process (see `_explain_wait`)."""
+
+_wait_explained = False
+
+
+def _explain_wait(limit: Limit) -> None:
+    """Say once, at INFO, that the rate limit is holding calls back and how to raise it."""
+    global _wait_explained
+    if _wait_explained:
+        return
+    _wait_explained = True
+    default = " (the default)" if limit.requests_per_minute == 60 else ""
+    logger.info(
+        "Rate limit reached for {}: GlueLLM admits {:g} requests per minute{} with bursts "
+        "of {}, so calls now wait for a free slot. Raise it with "
+        "GLUELLM_RATE_LIMIT_REQUESTS_PER_MINUTE (and GLUELLM_RATE_LIMIT_BURST), or turn it "
+        "off with GLUELLM_RATE_LIMIT_ENABLED=false. This is said once per process.",
+        limit.scope,
+        limit.requests_per_minute,
+        default,
+        limit.effective_burst,
+    )
 
 
 def local_rate_limiter(call: ModelCall, settings: Settings) -> CallMiddleware | None:
