@@ -127,7 +127,7 @@ async def test_unknown_provider_lists_installed_transports(scripted):
         await complete("hi", model="nowhere:model")
     message = str(info.value)
     assert "'nowhere'" in message
-    assert "Installed transports: scripted" in message
+    assert "Transports loaded: scripted" in message
     assert "pip install gluellm-plugins-anyllm" in message
 
 
