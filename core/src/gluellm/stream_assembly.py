@@ -4,6 +4,11 @@ Providers stream tool calls as fragments keyed by index: the first fragment of a
 usually brings its ID and name, later ones bring pieces of the JSON arguments. Usage
 usually arrives once, in the last chunk; should a provider repeat it, the last report
 wins, because each report covers the whole turn.
+
+A turn is finished only when a chunk says why it stopped (its finish reason). A stream
+that ends without one was cut short: `TurnAssembler.finished` is False and the
+response's ``finish_reason`` stays None; nothing is made up, so a partial answer cannot
+pass for a complete one.
 """
 
 from __future__ import annotations
@@ -51,12 +56,20 @@ class TurnAssembler:
             self.finish_reason = delta.finish_reason
 
     @property
+    def finished(self) -> bool:
+        """Whether a chunk said why the turn stopped; False for a stream cut short."""
+        return self.finish_reason is not None
+
+    @property
     def content(self) -> str:
         """The text streamed so far."""
         return "".join(self._content)
 
     def response(self, model: str | None = None) -> ModelResponse:
         """The turn as one response, tool calls in index order.
+
+        Its ``finish_reason`` is the provider's, or None when the stream never gave one
+        (see `finished`).
 
         Args:
             model: The model that answered, for the response's ``model`` field.
@@ -74,6 +87,6 @@ class TurnAssembler:
             content=content or None,
             tool_calls=tool_calls,
             usage=self.usage,
-            finish_reason=self.finish_reason or ("tool_calls" if tool_calls else "stop"),
+            finish_reason=self.finish_reason,
             model=model,
         )
