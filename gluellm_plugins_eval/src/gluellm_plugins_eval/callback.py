@@ -9,7 +9,8 @@ import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from gluellm_plugins_eval.buffered import BufferedStore, LoopStore, register_adapter
+from gluellm_plugins_eval.buffered import BufferedStore, register_adapter
+from gluellm_plugins_eval.looped import LoopStore
 
 if TYPE_CHECKING:
     from gluellm.models.eval import EvalRecord

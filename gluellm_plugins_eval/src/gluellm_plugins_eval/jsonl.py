@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from gluellm_plugins_eval.buffered import ThreadedStore
+from gluellm_plugins_eval.threaded import ThreadedStore
 
 if TYPE_CHECKING:
     from gluellm.models.eval import EvalRecord

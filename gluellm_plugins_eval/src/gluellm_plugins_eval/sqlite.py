@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gluellm_plugins_eval.buffered import ThreadedStore
+from gluellm_plugins_eval.threaded import ThreadedStore
 
 if TYPE_CHECKING:
     from gluellm.models.eval import EvalRecord
