@@ -11,15 +11,14 @@ import pytest
 from any_llm import AnyLLM
 
 from gluellm.api import complete
-from gluellm.config import reload_settings
 from gluellm.errors import AuthenticationError, ConfigurationError
-from gluellm.runtime import Runtime
+from gluellm.runtime import Runtime, use_runtime
 from gluellm_plugins_anyllm.http_stack import STACK_ENV
 from gluellm_plugins_anyllm.providers import PROVIDERS
 from gluellm_plugins_anyllm.transport import AnyLLMTransport
 from gluellm_plugins_mock.fake_server import FakeProviderServer, FakeReply
 
-from .conftest import chat_call
+from .conftest import chat_call, make_runtime
 
 
 def test_every_any_llm_provider_is_registered() -> None:
@@ -81,20 +80,24 @@ async def test_provider_without_its_sdk_names_the_extra(
     assert f"any-llm-sdk[{provider}]" in str(caught.value)
 
 
-@pytest.mark.usefixtures("runtime")
 async def test_gluellm_prefixed_key_wins_over_the_provider_variable(
     server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The runtime's settings carry GLUELLM_OPENAI_API_KEY (read when they are built);
+    # OPENAI_API_KEY (sk-test, from the fixture) is only the fallback.
     monkeypatch.setenv("GLUELLM_OPENAI_API_KEY", "sk-gluellm")
-    reload_settings()
+    runtime = make_runtime()
     try:
-        await complete("hi", model="openai:gpt-4o-mini")
+        with use_runtime(runtime):
+            await complete("hi", model="openai:gpt-4o-mini")
+            await complete("hi", model="openai:gpt-4o-mini", api_key="sk-explicit")
     finally:
-        monkeypatch.delenv("GLUELLM_OPENAI_API_KEY")
-        reload_settings()
-    await complete("hi", model="openai:gpt-4o-mini", api_key="sk-explicit")
+        await runtime.aclose()
+    with use_runtime(make_runtime(openai_api_key="sk-from-settings")) as configured:
+        await complete("hi", model="openai:gpt-4o-mini")
+        await configured.aclose()
     keys = [r.headers["Authorization"] for r in server.chat_requests]
-    assert keys == ["Bearer sk-gluellm", "Bearer sk-explicit"]
+    assert keys == ["Bearer sk-gluellm", "Bearer sk-explicit", "Bearer sk-from-settings"]
 
 
 @pytest.mark.usefixtures("runtime")
@@ -200,3 +203,14 @@ def test_registering_transports_imports_no_provider_sdk(tmp_path: object) -> Non
     ).stdout.split(maxsplit=1)
     assert int(out[0]) == len(PROVIDERS)
     assert json.loads(out[1].replace("'", '"')) == []
+
+
+@pytest.mark.usefixtures("runtime", "stack")
+@pytest.mark.parametrize("model", ["deepseek:deepseek-chat", "meta:Llama-4-Maverick"])
+async def test_providers_whose_sdk_takes_only_its_own_http_client_still_work(
+    server: FakeProviderServer, model: str
+) -> None:
+    server.enqueue(FakeReply.text("fine"))
+    result = await complete("hi", model=model, base_url=server.openai_base_url, api_key="k-1")
+    assert result.final_response == "fine"
+    assert len(server.chat_requests) == 1

@@ -1,104 +1,39 @@
-"""Reused any-llm instances: one per (provider, key, base URL, event loop).
+"""Reused any-llm instances: one per (key, base URL) and event loop, for one provider.
 
-Building an SDK client costs milliseconds and opens its own connection pool, so a
-client per call would be slow and leak sockets. Instances hold connections bound to
-the event loop that first used them, hence the loop in the cache key.
+Building an SDK client costs milliseconds (the first one, a few hundred: it imports the
+HTTP stack) and opens its own connection pool, so a client per call would be slow and
+leak sockets. Instances hold connections bound to the event loop that first used them,
+hence one set per loop. Loops may run in several threads at once: each keeps its own
+clients, and closing one loop's clients leaves the others' alone.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
-import sys
+import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from gluellm.errors import AuthenticationError, ConfigurationError
-from gluellm_plugins_anyllm.http_stack import HttpStack, openai_http_client
-from gluellm_plugins_anyllm.providers import (
-    COMPATIBLE_ENDPOINTS,
-    CompatibleEndpoint,
-    gluellm_key_env,
-)
+from gluellm_plugins_anyllm.http_stack import HttpStack, anthropic_http_client, openai_http_client
+from gluellm_plugins_anyllm.providers import gluellm_key_env
+from gluellm_plugins_anyllm.redaction import Endpoint
+from gluellm_plugins_anyllm.traits import ProviderTraits
+from gluellm_plugins_anyllm.warmup import warm_client, warm_up
 
 if TYPE_CHECKING:
     from any_llm import AnyLLM
 
 
-@attrs.frozen(kw_only=True)
-class ProviderTraits:
-    """What the transport needs to know about a provider before calling it.
+def resolve_endpoint(traits: ProviderTraits, api_key: str | None, base_url: str | None) -> Endpoint:
+    """The call's key and base URL, else the provider's own variables.
 
-    Attributes:
-        key_env: The provider's own API-key variable, if it has one.
-        base_env: The provider SDK's base-URL variable, if it has one.
-        openai_style: Speaks through the openai SDK (stream_options, extra headers,
-            the aiohttp stack apply).
-        anthropic_style: Speaks through the anthropic SDK (extra headers apply).
-        per_request_timeout: any-llm forwards ``timeout=`` for this provider.
-        sdk_retries_settable: any-llm can turn the SDK's own retries off.
-        compatible: Reached through any-llm's generic OpenAI-compatible client.
+    Core resolves ``GLUELLM_<PROVIDER>_API_KEY`` from the runtime's settings into the
+    call's key; the provider's variable (``OPENAI_API_KEY`` ...) is the fallback here.
     """
-
-    key_env: str | None
-    base_env: str | None
-    openai_style: bool
-    anthropic_style: bool
-    per_request_timeout: bool
-    sdk_retries_settable: bool
-    compatible: CompatibleEndpoint | None = None
-
-
-async def load_any_llm() -> None:
-    """Import any-llm (about a second) in a worker thread, once, off the event loop."""
-    if "any_llm" not in sys.modules:
-        await asyncio.to_thread(importlib.import_module, "any_llm")
-
-
-def provider_traits(provider: str) -> ProviderTraits:
-    """Inspect any-llm's class for ``provider`` (imports its module, not its SDK client)."""
-    from any_llm import AnyLLM
-    from any_llm.providers.openai.base import BaseOpenAIProvider
-
-    compatible = COMPATIBLE_ENDPOINTS.get(provider)
-    if compatible is not None:
-        return ProviderTraits(
-            key_env=compatible.key_env,
-            base_env=compatible.base_env[0],
-            openai_style=True,
-            anthropic_style=False,
-            per_request_timeout=True,
-            sdk_retries_settable=True,
-            compatible=compatible,
-        )
-    cls = AnyLLM.get_provider_class(provider)
-    anthropic_style = any(base.__name__ == "BaseAnthropicProvider" for base in cls.__mro__)
-    key_env = getattr(cls, "ENV_API_KEY_NAME", None)
-    return ProviderTraits(
-        key_env=key_env if key_env and key_env != "None" else None,
-        base_env=getattr(cls, "ENV_API_BASE_NAME", None) or None,
-        openai_style=issubclass(cls, BaseOpenAIProvider),
-        anthropic_style=anthropic_style,
-        per_request_timeout=getattr(cls, "TIMEOUT_SUPPORT", "unsupported") != "unsupported",
-        sdk_retries_settable=getattr(cls, "MAX_RETRIES_SUPPORT", "unsupported") != "unsupported",
-    )
-
-
-def resolve_key(provider: str, traits: ProviderTraits, explicit: str | None) -> str | None:
-    """The call's key, else ``GLUELLM_<PROVIDER>_API_KEY``, else the provider's variable."""
-    if explicit:
-        return explicit
-    from gluellm.config import get_settings
-
-    key = get_settings().api_key_for(provider)
-    if key:
-        return key
-    if traits.key_env is None:
-        return None
-    return os.environ.get(traits.key_env) or None
+    key = api_key or (os.environ.get(traits.key_env) if traits.key_env else None) or None
+    return Endpoint(key=key, base_url=resolve_base(traits, base_url))
 
 
 def resolve_base(traits: ProviderTraits, explicit: str | None) -> str | None:
@@ -131,7 +66,8 @@ def missing_sdk_error(provider: str, error: ImportError) -> ConfigurationError:
     )
 
 
-_Key = tuple[str, str | None, str | None]
+_Key = tuple[str | None, str | None]
+_Loop = asyncio.AbstractEventLoop
 
 
 class ClientPool:
@@ -145,7 +81,12 @@ class ClientPool:
     def __init__(self, provider: str, stack: HttpStack) -> None:
         self.provider = provider
         self.stack = stack
-        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_Key, AnyLLM]] = (
+        # Guards both maps: loops in other threads add and remove their entries.
+        self._lock = threading.Lock()
+        self._by_loop: weakref.WeakKeyDictionary[_Loop, dict[_Key, AnyLLM]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._building: weakref.WeakKeyDictionary[_Loop, dict[_Key, asyncio.Task[AnyLLM]]] = (
             weakref.WeakKeyDictionary()
         )
 
@@ -153,33 +94,61 @@ class ClientPool:
         # Keys are part of the cache keys: never show them.
         return f"ClientPool(provider={self.provider!r}, stack={self.stack!r})"
 
-    def get(self, traits: ProviderTraits, api_key: str | None, base_url: str | None) -> AnyLLM:
-        """The instance for these settings on the running loop, built on first use."""
+    def loops(self) -> int:
+        """How many event loops hold clients from this pool now."""
+        with self._lock:
+            return sum(1 for clients in self._by_loop.values() if clients)
+
+    async def get(self, traits: ProviderTraits, endpoint: Endpoint) -> AnyLLM:
+        """The instance for ``endpoint`` on the running loop, built on first use.
+
+        The first build happens in a worker thread (it imports the HTTP stack); calls
+        that need the same instance meanwhile wait for that one build.
+        """
         loop = asyncio.get_running_loop()
-        clients = self._by_loop.get(loop)
-        if clients is None:
-            clients = self._by_loop[loop] = {}
-        key: _Key = (self.provider, api_key, base_url)
-        client = clients.get(key)
-        if client is None:
-            client = clients[key] = self._create(traits, api_key, base_url)
+        key: _Key = (endpoint.key, endpoint.base_url)
+        with self._lock:
+            clients = self._by_loop.get(loop)
+            client = clients.get(key) if clients is not None else None
+            if client is not None:
+                return client
+            building = self._building.setdefault(loop, {})
+            task = building.get(key)
+            if task is None:
+                task = building[key] = loop.create_task(self._build(loop, key, traits, endpoint))
+                # Retrieved here so that a build nobody waits for any more logs nothing.
+                task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        # Shielded: a caller that gives up (a timeout) leaves the build to finish and
+        # land in the pool, instead of leaving a half-made client behind.
+        return await asyncio.shield(task)
+
+    async def _build(
+        self, loop: _Loop, key: _Key, traits: ProviderTraits, endpoint: Endpoint
+    ) -> AnyLLM:
+        try:
+            client = await asyncio.to_thread(self._create, traits, endpoint)
+        finally:
+            with self._lock:
+                self._building.get(loop, {}).pop(key, None)
+        with self._lock:
+            self._by_loop.setdefault(loop, {})[key] = client
         return client
 
-    def _create(self, traits: ProviderTraits, api_key: str | None, base_url: str | None) -> AnyLLM:
+    def _create(self, traits: ProviderTraits, endpoint: Endpoint) -> AnyLLM:
         from any_llm.exceptions import MissingApiKeyError, UnsupportedParameterError
 
-        if traits.compatible is not None and traits.compatible.key_required and not api_key:
+        if traits.compatible is not None and traits.compatible.key_required and not endpoint.key:
             raise missing_key_error(self.provider, traits)
         kwargs: dict[str, Any] = {"unified_exceptions": True}
         if traits.sdk_retries_settable:
             # GlueLLM's retry plugin is the only retry layer: SDK retries would multiply it.
             kwargs["max_retries"] = 0
         if traits.openai_style:
-            http_client = openai_http_client(self.stack)
-            if http_client is not None:
-                kwargs["http_client"] = http_client
+            kwargs["http_client"] = openai_http_client(self.stack)
+        elif traits.anthropic_style:
+            kwargs["http_client"] = anthropic_http_client()
         try:
-            return self._build(traits, api_key, base_url, kwargs)
+            llm = self._construct(traits, endpoint, kwargs)
         except MissingApiKeyError as error:
             raise missing_key_error(self.provider, traits) from error
         except ImportError as error:
@@ -196,43 +165,55 @@ class ClientPool:
                 "failed requests may be retried by the SDK as well as by GlueLLM",
                 self.provider,
             )
-            return self._build(traits, api_key, base_url, kwargs)
+            llm = self._construct(traits, endpoint, kwargs)
+        # Still in the worker thread: do the SDK's first-use work here, not in the call.
+        warm_client(llm)
+        warm_up(traits)
+        return llm
 
-    def _build(
-        self,
-        traits: ProviderTraits,
-        api_key: str | None,
-        base_url: str | None,
-        kwargs: dict[str, Any],
+    def _construct(
+        self, traits: ProviderTraits, endpoint: Endpoint, kwargs: dict[str, Any]
+    ) -> AnyLLM:
+        try:
+            return self._construct_with(traits, endpoint, kwargs)
+        except Exception as error:
+            # Some openai-style providers (deepseek, meta) wrap an SDK that takes only its
+            # own HTTP client: build them on their default one, without the answer check.
+            if "http_client" not in kwargs or "http_client" not in str(error):
+                raise
+            without = {name: value for name, value in kwargs.items() if name != "http_client"}
+            return self._construct_with(traits, endpoint, without)
+
+    def _construct_with(
+        self, traits: ProviderTraits, endpoint: Endpoint, kwargs: dict[str, Any]
     ) -> AnyLLM:
         from any_llm import AnyLLM
 
         if traits.compatible is not None:
             return AnyLLM.create_openai_compatible(
                 self.provider,
-                api_base=base_url or traits.compatible.default_base,
-                api_key=api_key or "no-key-required",
+                api_base=endpoint.base_url or traits.compatible.default_base,
+                api_key=endpoint.key or "no-key-required",
                 **kwargs,
             )
-        return AnyLLM.create(self.provider, api_key=api_key, api_base=base_url, **kwargs)
+        return AnyLLM.create(
+            self.provider, api_key=endpoint.key, api_base=endpoint.base_url, **kwargs
+        )
 
     async def aclose(self) -> None:
-        """Close the instances bound to the running loop; forget the others.
+        """Close the instances bound to the running loop; keep every other loop's.
 
-        Instances of a loop that is gone cannot be awaited any more; their sockets went
-        with the loop.
+        Other loops' instances belong to those loops: each is closed when its own loop
+        shuts down (or by the transport's ``aclose`` on that loop).
         """
         try:
-            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
         except RuntimeError:
-            current = None
-        pools = list(self._by_loop.items())
-        self._by_loop.clear()
-        for loop, clients in pools:
-            if loop is not current:
-                continue
-            for client in clients.values():
-                await close_client(client)
+            return
+        with self._lock:
+            clients = self._by_loop.pop(loop, None)
+        for client in (clients or {}).values():
+            await close_client(client)
 
 
 async def close_client(llm: Any) -> None:

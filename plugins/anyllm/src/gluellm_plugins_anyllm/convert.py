@@ -14,7 +14,7 @@ from gluellm.call import (
     Usage,
 )
 from gluellm.correlation import CORRELATION_HEADER
-from gluellm_plugins_anyllm.clients import ProviderTraits
+from gluellm_plugins_anyllm.traits import ProviderTraits
 
 ANTHROPIC_DEFAULT_MAX_TOKENS = 8192
 """Anthropic requires ``max_tokens``; any-llm fills in this value but logs a warning

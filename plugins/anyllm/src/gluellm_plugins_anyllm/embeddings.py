@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import base64
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from gluellm.call import EMBEDDING_BATCH_LIMIT, ModelCall, ModelResponse, Usage
 from gluellm.correlation import CORRELATION_HEADER
-from gluellm.errors import ConfigurationError
-from gluellm_plugins_anyllm.clients import ProviderTraits
-from gluellm_plugins_anyllm.errors import classify
+from gluellm.errors import ConfigurationError, LLMError
+from gluellm_plugins_anyllm.traits import ProviderTraits
 
 EMBED_BATCH_LIMITS: dict[str, int] = {
     "openai": 2048,
@@ -105,7 +104,10 @@ def to_embedding_response(result: Any) -> ModelResponse:
 
 
 async def send_embedding(
-    llm: Any, call: ModelCall, traits: ProviderTraits, api_key: str | None
+    llm: Any,
+    call: ModelCall,
+    traits: ProviderTraits,
+    classify_error: Callable[[BaseException], LLMError],
 ) -> ModelResponse:
     """Send one embedding request on the reused any-llm instance ``llm``.
 
@@ -113,7 +115,8 @@ async def send_embedding(
         llm: The ``AnyLLM`` instance for the call's provider, key and base URL.
         call: The embedding call (``call.input`` holds the texts).
         traits: What the transport knows about the provider.
-        api_key: The key used, masked wherever an error message repeats it.
+        classify_error: The transport's classifier, which masks the key in the error
+            and its chain (the key itself stays out of this frame's variables).
 
     Raises:
         ConfigurationError: The provider has no embedding API.
@@ -125,5 +128,5 @@ async def send_embedding(
     try:
         result = await llm.aembedding(call.model_name, list(call.input), **kwargs)
     except Exception as error:
-        raise classify(error, call.provider, call.correlation_id, api_key) from error
+        raise classify_error(error) from error
     return to_embedding_response(result)

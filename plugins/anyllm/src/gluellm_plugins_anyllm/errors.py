@@ -6,6 +6,9 @@ said while any-llm's class can come from a guess on the message text. Transport
 failures (timeouts, refused or dropped connections, cut streams) are recognised by
 walking the exception chain, whatever HTTP stack raised them.
 
+Self-hosted servers (llama.cpp, vLLM, Ollama, LM Studio) report an over-long prompt as
+a plain 400 in words of their own; the body decides that it is a `TokenLimitError`.
+
 This module imports nothing from any-llm: classes are recognised by name, so a
 classification never triggers the SDK import.
 """
@@ -15,7 +18,6 @@ from __future__ import annotations
 import email.utils
 import re
 import time
-from collections.abc import Iterator
 
 from gluellm.errors import (
     APIConnectionError,
@@ -27,13 +29,30 @@ from gluellm.errors import (
     RateLimitError,
     TokenLimitError,
 )
+from gluellm_plugins_anyllm.redaction import chain as _chain
+from gluellm_plugins_anyllm.redaction import redact
+from gluellm_plugins_anyllm.wire_check import UnexpectedResponseError
+
+__all__ = ["classify", "classify_stream_error", "incomplete_stream_error", "redact"]
 
 # Anthropic reports an over-long prompt as a plain 400 invalid_request_error, and other
 # providers word it their own way; these phrases all mean "the context window is full".
+# OpenAI, vLLM before 0.10 ("maximum context length"), Ollama ("the input length exceeds
+# the context length"), LM Studio ("loaded with context length of only ..."), llama.cpp
+# ("request (N tokens) exceeds the available context size (M tokens)"), vLLM's V1
+# engine ("The decoder prompt (length N) is longer than the maximum model length of M")
+# and LM Studio's MLX engine ("Context size has been exceeded").
 _TOKEN_LIMIT = re.compile(
     r"prompt is too long|context[_ ]length|context window|maximum context|"
-    r"too many tokens|token limit|reduce the length",
+    r"too many tokens|token limit|reduce the length|"
+    r"exceeds? the available context size|context size has been exceeded|"
+    r"longer than the maximum model length",
     re.IGNORECASE,
+)
+
+# Error codes and types in a body that say the same whatever the wording.
+_TOKEN_LIMIT_CODES = frozenset(
+    {"context_length_exceeded", "exceed_context_size_error", "model_context_window_exceeded"}
 )
 
 # Class names, anywhere in an exception's MRO, that mean the request or the response
@@ -54,24 +73,6 @@ _CONNECTION_NAMES = frozenset(
         "IncompleteReadError",
     }
 )
-
-
-def _chain(error: BaseException) -> Iterator[BaseException]:
-    """The error, what any-llm wrapped, and its causes; each once."""
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [error]
-    while pending:
-        current = pending.pop(0)
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        original = getattr(current, "original_exception", None)
-        pending.extend(
-            [original if isinstance(original, BaseException) else None, current.__cause__]
-        )
-        if not current.__suppress_context__:
-            pending.append(current.__context__)
 
 
 def _mro_names(error: BaseException) -> set[str]:
@@ -124,14 +125,65 @@ def _message(error: BaseException) -> str:
     return text or type(error).__name__
 
 
-def redact(text: str, secret: str | None) -> str:
-    """``text`` with ``secret`` masked to its first four characters.
+def _body_message(error: BaseException) -> str | None:
+    """The provider's own error message from the response body, wherever it sits.
 
-    Some providers (and test servers) echo the rejected key in the error body.
+    OpenAI-style bodies nest it (``{"error": {"message": ...}}``), vLLM before 0.10 puts
+    it at the top, LM Studio sends ``{"error": "..."}``; the openai SDK's message then
+    says only "Error code: 400", so the body is where the words are.
     """
-    if not secret or len(secret) < 8 or secret not in text:
-        return text
-    return text.replace(secret, f"{secret[:4]}…redacted")
+    for link in _chain(error):
+        body = getattr(link, "body", None)
+        if isinstance(body, str) and body.strip():
+            return body.strip()
+        if not isinstance(body, dict):
+            continue
+        for holder in (body.get("error"), body):
+            if isinstance(holder, str) and holder.strip():
+                return holder.strip()
+            if isinstance(holder, dict) and isinstance(holder.get("message"), str):
+                return str(holder["message"])
+    return None
+
+
+def _detail(error: BaseException) -> str:
+    """The error's message, with the body's message added when the SDK left it out."""
+    text = _message(error)
+    body = _body_message(error)
+    if body and body not in text:
+        text = f"{text} - {body}"
+    return text
+
+
+def _error_codes(error: BaseException) -> set[str]:
+    """The ``code`` and ``type`` strings the provider's body (or any-llm) gave the error."""
+    codes: set[str] = set()
+    for link in _chain(error):
+        holders: list[object] = [link]
+        body = getattr(link, "body", None)
+        if isinstance(body, dict):
+            holders.append(body)
+            if isinstance(body.get("error"), dict):
+                holders.append(body["error"])
+        for holder in holders:
+            for name in ("code", "type", "error_type"):
+                value = (
+                    holder.get(name) if isinstance(holder, dict) else getattr(holder, name, None)
+                )
+                if isinstance(value, str):
+                    codes.add(value.lower())
+    return codes
+
+
+def _is_token_limit(error: BaseException, detail: str) -> bool:
+    return bool(_TOKEN_LIMIT.search(detail)) or bool(_error_codes(error) & _TOKEN_LIMIT_CODES)
+
+
+def _unexpected_response(error: BaseException) -> UnexpectedResponseError | None:
+    for link in _chain(error):
+        if isinstance(link, UnexpectedResponseError):
+            return link
+    return None
 
 
 def parse_retry_after(value: object) -> float | None:
@@ -183,7 +235,7 @@ def classify(
     if isinstance(error, LLMError):
         return error
     names = _mro_names(error)
-    detail = redact(_message(error), secret)
+    detail = redact(_detail(error), secret)
     suffix = f" (provider {provider}, correlation ID {correlation_id})"
     if "MissingApiKeyError" in names:
         return AuthenticationError(f"{detail}{suffix}")
@@ -192,6 +244,15 @@ def classify(
     if isinstance(error, ImportError):
         return ConfigurationError(f"{detail}{suffix}")
 
+    unexpected = _unexpected_response(error)
+    if unexpected is not None:
+        # Not retried: the same URL serves the same page until someone fixes the setup.
+        return ConfigurationError(
+            f"{provider} did not answer as its API does: {redact(str(unexpected), secret)}. "
+            "The base URL probably points at a web page or a proxy's login page instead of "
+            "the API: check base_url= (or the provider's base-URL variable, such as "
+            f"OPENAI_BASE_URL) and any proxy in between{suffix}."
+        )
     status = _first_status(error)
     if status is None:
         wire = _transport_failure(error)
@@ -222,7 +283,7 @@ def _by_status_or_class(
             f"{provider} rejected the credentials{http}: {detail}{suffix}. Check the API key."
         )
     if "ContextLengthExceededError" in names or (
-        (status is None or 400 <= status < 500) and _TOKEN_LIMIT.search(detail)
+        (status is None or 400 <= status < 500) and _is_token_limit(error, detail)
     ):
         return TokenLimitError(
             f"{provider}: the request exceeds the context window: {detail}{suffix}"
@@ -261,4 +322,18 @@ def classify_stream_error(
         return classified
     return APIConnectionError(
         f"The {provider} stream broke: {_message(error)} (correlation ID {correlation_id})"
+    )
+
+
+def incomplete_stream_error(provider: str, correlation_id: str, chunks: int) -> APIConnectionError:
+    """The error for a stream that ended before the model said why it stopped.
+
+    A connection error: nothing says the answer was finished, so it must not pass for
+    one, and asking again may well get the whole answer.
+    """
+    return APIConnectionError(
+        f"The {provider} stream ended before the answer did: no finish reason after "
+        f"{chunks} chunk{'s' if chunks != 1 else ''} (the server or a proxy closed the "
+        f"response early). The partial answer is not a result (correlation ID "
+        f"{correlation_id})."
     )

@@ -5,12 +5,17 @@ at high concurrency; the same SDK on its aiohttp adapter (``openai[aiohttp]``) s
 about twice the requests per second for less CPU (see ``benchmarks/``). The
 benchmark, the streaming, error and timeout tests all pass on both, so aiohttp is
 the default and ``GLUELLM_ANYLLM_HTTP_STACK=httpx`` switches back.
+
+Whatever the stack, the transport hands the openai and anthropic SDKs an HTTP client of
+its own, so that every answer passes `wire_check.check_response` first.
 """
 
 from __future__ import annotations
 
 import os
 from typing import Any, Literal
+
+from gluellm_plugins_anyllm.wire_check import event_hooks
 
 HttpStack = Literal["aiohttp", "httpx"]
 
@@ -30,23 +35,32 @@ def configured_stack() -> HttpStack:
     return DEFAULT_STACK
 
 
-def openai_http_client(stack: HttpStack) -> Any | None:
-    """An ``http_client`` for ``openai.AsyncOpenAI``, or None for the SDK's default.
+def openai_http_client(stack: HttpStack) -> Any:
+    """An ``http_client`` for ``openai.AsyncOpenAI`` on ``stack``, answers checked.
 
     Falls back to the default stack when aiohttp is not installed, rather than failing
     the call: the stack is a speed choice, not a feature.
     """
-    if stack != "aiohttp":
-        return None
-    try:
-        import aiohttp  # noqa: F401  (the adapter needs it; probe before building)
-        from openai import DefaultAioHttpClient
-    except ImportError:
-        from loguru import logger
+    from openai import DefaultAsyncHttpxClient
 
-        logger.warning(
-            "aiohttp is not installed; the openai SDK falls back to its default HTTP stack. "
-            "Install openai[aiohttp] for higher throughput."
-        )
-        return None
-    return DefaultAioHttpClient()
+    if stack == "aiohttp":
+        try:
+            import aiohttp  # noqa: F401  (the adapter needs it; probe before building)
+            from openai import DefaultAioHttpClient
+        except ImportError:
+            from loguru import logger
+
+            logger.warning(
+                "aiohttp is not installed; the openai SDK falls back to its default HTTP "
+                "stack. Install openai[aiohttp] for higher throughput."
+            )
+        else:
+            return DefaultAioHttpClient(event_hooks=event_hooks())
+    return DefaultAsyncHttpxClient(event_hooks=event_hooks())
+
+
+def anthropic_http_client() -> Any:
+    """An ``http_client`` for the anthropic SDK's clients (its own defaults), answers checked."""
+    from anthropic import DefaultAsyncHttpxClient
+
+    return DefaultAsyncHttpxClient(event_hooks=event_hooks())
