@@ -47,7 +47,9 @@ def make_stores(folder: Path, release: threading.Event) -> dict[str, Any]:
         "sqlite": SQLiteStore(folder / "bench.db"),
         "callback": CallbackStore(fine),
         "callback raises": CallbackStore(raises),
-        "callback sleeps 5 s": CallbackStore(sleeps),
+        # Room for every record of the run: with the default 10,000 and when_full="wait",
+        # a store this slow would (by design) slow the calls to its own pace.
+        "callback sleeps 5 s": CallbackStore(sleeps, queue_size=1_000_000),
     }
 
 
