@@ -270,3 +270,22 @@ def test_exit_without_close_flushes_and_warns(tmp_path: Path):
     assert len(read_jsonl(jsonl)) == 500
     with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT count(*) FROM eval_records").fetchone()[0] == 500
+
+
+async def test_batch_size_bounds_each_write(tmp_path: Path):
+    sizes: list[int] = []
+
+    class Counting(JSONLFileStore):
+        def _write_batch(self, encoded: list[str]) -> None:
+            sizes.append(len(encoded))
+            super()._write_batch(encoded)
+
+    store = Counting(tmp_path / "r.jsonl", batch_size=3)
+    store.record_nowait(EvalRecord(user_message="first"))
+    # Queued while the writer may still be on the first: they wait for its next batches.
+    for record in records(20):
+        store.record_nowait(record)
+    await store.close()
+    assert sum(sizes) == 21
+    assert max(sizes) <= 3
+    assert len(read_jsonl(tmp_path / "r.jsonl")) == 21

@@ -44,11 +44,14 @@ class JSONLFileStore(ThreadedStore):
     def __repr__(self) -> str:
         return f"JSONLFileStore({str(self.file_path)!r})"
 
-    def _write_batch(self, records: list[EvalRecord]) -> None:
+    def _encode(self, record: EvalRecord) -> str:
+        return record_line(record)
+
+    def _write_batch(self, encoded: list[str]) -> None:
         if self._file is None:
             self.file_path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.file_path.open("a", encoding="utf-8")
-        self._file.write("".join(record_line(r) for r in records))
+        self._file.write("".join(encoded))
         self._file.flush()
 
     def _close_writer(self) -> None:

@@ -102,10 +102,13 @@ class SQLiteStore(ThreadedStore):
             self._connection = connection
         return self._connection
 
-    def _write_batch(self, records: list[EvalRecord]) -> None:
+    def _encode(self, record: EvalRecord) -> tuple[Any, ...]:
+        return _row(record)
+
+    def _write_batch(self, encoded: list[tuple[Any, ...]]) -> None:
         connection = self._connect()
         with connection:  # one transaction per batch
-            connection.executemany(_INSERT, [_row(r) for r in records])
+            connection.executemany(_INSERT, encoded)
 
     def _close_writer(self) -> None:
         connection, self._connection = self._connection, None
