@@ -287,6 +287,14 @@ async def test_secrets_never_reach_a_record(scripted: ScriptedTransport, monkeyp
     assert records[1].error_message == "Incorrect API key provided: [REDACTED]"
 
 
+def test_long_lists_are_cut_with_a_count():
+    from gluellm_plugins_eval.records import MAX_ITEMS, Scrubber
+
+    data = Scrubber().data({"responses": list(range(MAX_ITEMS + 5))})
+    assert data["responses"][:MAX_ITEMS] == list(range(MAX_ITEMS))
+    assert data["responses"][MAX_ITEMS:] == ["... 5 more items not recorded"]
+
+
 def test_key_shapes_are_masked_even_when_never_seen():
     from gluellm_plugins_eval.records import Scrubber
 
@@ -358,3 +366,28 @@ async def test_a_user_redactor_runs_before_storing(scripted: ScriptedTransport):
     assert [r.final_response for r in records] == ["my phone is <phone>"]
     assert store.stats.skipped == 1
     assert store.stats.written == 1
+
+
+async def test_batch_items_tie_back_to_their_batch(runtime):
+    batch = pytest.importorskip("gluellm_plugins_batch")
+    from gluellm.runtime import override_transport
+    from gluellm.testing import FunctionTransport
+
+    records: list[EvalRecord] = []
+    store = enable_callback_recording(records.append)
+    with override_transport(FunctionTransport(lambda call: "ok")):
+        answers = await batch.batch_complete_simple(["a", "b", "c"], model=MODEL)
+    await store.close()
+    assert answers == ["ok", "ok", "ok"]
+    # batch -> one batch_request group per request -> the request's complete() run.
+    (group,) = [r for r in records if r.operation == "batch"]
+    requests = {r.run_id: r for r in records if r.operation == "batch_request"}
+    items = [r for r in records if r.operation == "complete"]
+    assert sorted(r.user_message or "" for r in items) == ["a", "b", "c"]
+    assert {r.root_run_id for r in items} == {group.run_id}
+    assert {r.parent_run_id for r in requests.values()} == {group.run_id}
+    for item in items:
+        request = requests[item.parent_run_id]
+        assert item.metadata["parent_metadata"]["batch_id"] == group.name
+        assert request.metadata["batch_request_id"] == item.metadata["parent_name"]
+    assert group.model_calls == 3

@@ -70,6 +70,8 @@ _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
 _KEY_SHAPES = re.compile(r"\b(?:sk|rk)-[A-Za-z0-9_\-]{16,}|\bxai-[A-Za-z0-9_\-]{16,}")
 _MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words
 _MAX_DEPTH = 30
+MAX_ITEMS = 1000
+"""Items of a list kept in a record; the rest are counted, not stored."""
 
 
 def is_secret_key(key: str) -> bool:
@@ -128,7 +130,13 @@ class Scrubber:
                 for k, v in value.items()
             }
         if isinstance(value, list | tuple | set | frozenset):
-            return [self.data(v, depth + 1) for v in value]
+            items = list(value)
+            kept = [self.data(v, depth + 1) for v in items[:MAX_ITEMS]]
+            if len(items) > MAX_ITEMS:
+                # A batch's result may hold 100,000 answers, each recorded on its own:
+                # the group's record keeps the first ones and says how many it left out.
+                kept.append(f"... {len(items) - MAX_ITEMS} more items not recorded")
+            return kept
         return self.data(_plain(value), depth + 1)
 
 
