@@ -148,22 +148,24 @@ async def test_requests_over_one_connection_share_a_peer(oai, fake_provider):
     assert third != first
 
 
-async def test_open_connections_counts_clients_until_they_close(fake_provider):
+async def test_open_peers_lists_a_clients_connection_until_it_closes(fake_provider):
     body = {"model": "m", "messages": USER}
-    assert fake_provider.open_connections == 0
     client = openai.AsyncOpenAI(
         base_url=fake_provider.openai_base_url, api_key="sk-test", max_retries=0
     )
     await client.chat.completions.create(**body)
-    await wait_for(lambda: fake_provider.open_connections == 1)
+    mine = fake_provider.requests[0].peer
+    await wait_for(lambda: mine in fake_provider.open_peers)
+    assert fake_provider.open_connections >= 1
 
     await client.close()
 
-    await wait_for(lambda: fake_provider.open_connections == 0)
+    await wait_for(lambda: mine not in fake_provider.open_peers)
 
 
 def test_a_stopped_server_has_no_open_connections() -> None:
-    assert FakeProviderServer().open_connections == 0
+    server = FakeProviderServer()
+    assert (server.open_connections, server.open_peers) == (0, set())
 
 
 async def test_end_stream_early_then_a_scripted_reply_sends_its_tool_calls_in_part(fake_provider):

@@ -145,8 +145,24 @@ class FakeProviderServer:
 
         A client that closed its connection pool leaves none behind.
         """
+        return len(self.open_peers)
+
+    @property
+    def open_peers(self) -> set[tuple[str, int]]:
+        """The (host, port) of each client connection open right now.
+
+        Compare with `RecordedRequest.peer` to ask whether the connections a test used
+        are closed, whatever connections other tests or clients still hold.
+        """
         server = self._server if self._runner is not None else None
-        return len(server.connections) if server is not None else 0
+        if server is None:
+            return set()
+        peers: set[tuple[str, int]] = set()
+        for handler in server.connections:
+            peer = _transport_peer(handler.transport)
+            if peer is not None:
+                peers.add(peer)
+        return peers
 
     def reset(self) -> None:
         """Forget the queue, responder, records, counters and latency settings."""
@@ -312,7 +328,10 @@ class FakeProviderServer:
 
 
 def _peer(request: web.BaseRequest) -> tuple[str, int] | None:
-    transport = request.transport
+    return _transport_peer(request.transport)
+
+
+def _transport_peer(transport: asyncio.BaseTransport | None) -> tuple[str, int] | None:
     peer = transport.get_extra_info("peername") if transport is not None else None
     if isinstance(peer, tuple) and len(peer) >= 2:
         return str(peer[0]), int(peer[1])
