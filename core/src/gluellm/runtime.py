@@ -62,6 +62,7 @@ class Runtime:
         self._loop_finalizers: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, AsyncGenerator[None, None]
         ] = weakref.WeakKeyDictionary()
+        self._watched: weakref.ref[asyncio.AbstractEventLoop] | None = None  # the last one
 
     @property
     def settings(self) -> Settings:
@@ -317,8 +318,13 @@ class Runtime:
         runs: no "Unclosed client session" warnings, no leaked connections.
         """
         loop = asyncio.get_running_loop()
-        if loop in self._loop_finalizers:
+        watched = self._watched
+        if watched is not None and watched() is loop:  # every call asks: keep it cheap
             return
+        if loop in self._loop_finalizers:
+            self._watched = weakref.ref(loop)
+            return
+        self._watched = weakref.ref(loop)
         finalizer = self._close_on_loop_shutdown()
         self._loop_finalizers[loop] = finalizer
         await anext(finalizer)  # first step on this loop: the loop now tracks it
