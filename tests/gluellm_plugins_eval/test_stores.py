@@ -289,3 +289,22 @@ async def test_batch_size_bounds_each_write(tmp_path: Path):
     assert sum(sizes) == 21
     assert max(sizes) <= 3
     assert len(read_jsonl(tmp_path / "r.jsonl")) == 21
+
+
+async def test_idle_workers_exit_and_come_back(monkeypatch: pytest.MonkeyPatch):
+    from gluellm_plugins_eval import looped
+
+    monkeypatch.setattr(looped, "WORKER_IDLE_S", 0.01)
+    seen: list[str] = []
+    store = CallbackStore(lambda r: seen.append(r.user_message), concurrency=2)
+    await store.record(EvalRecord(user_message="one"))
+    await store.flush()
+    state = store._loops[asyncio.get_running_loop()]
+    for _ in range(1000):  # until both workers noticed they are idle
+        if all(w.done() for w in state.workers):
+            break
+        await asyncio.sleep(0.01)
+    assert all(w.done() for w in state.workers)
+    await store.record(EvalRecord(user_message="two"))
+    await store.close()
+    assert seen == ["one", "two"]

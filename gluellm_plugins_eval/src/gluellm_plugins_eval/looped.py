@@ -20,6 +20,9 @@ from gluellm_plugins_eval.buffered import BufferedStore, RecordSource, eval_logg
 if TYPE_CHECKING:
     from gluellm.models.eval import EvalRecord
 
+WORKER_IDLE_S = 30.0
+"""Seconds a worker waits for a record before exiting (new ones start on demand)."""
+
 
 @attrs.define
 class _LoopState:
@@ -130,7 +133,16 @@ class LoopStore(BufferedStore):
         task = asyncio.current_task()
         try:
             while True:
-                source = await q.get()
+                try:
+                    async with asyncio.timeout(WORKER_IDLE_S):
+                        source = await q.get()
+                except TimeoutError:
+                    if q.empty():
+                        # Idle: exit, so stores nobody uses any more leave no tasks
+                        # behind; `_state` starts workers again on the next record. No
+                        # await between the check and the return: no record slips in.
+                        return
+                    continue
                 await self._settle(source)
                 source = None
                 q.task_done()
