@@ -391,3 +391,27 @@ async def test_batch_items_tie_back_to_their_batch(runtime):
         assert item.metadata["parent_metadata"]["batch_id"] == group.name
         assert request.metadata["batch_request_id"] == item.metadata["parent_name"]
     assert group.model_calls == 3
+
+
+async def test_a_cancelled_run_is_recorded_as_cancelled(scripted: ScriptedTransport):
+    import asyncio
+
+    started = asyncio.Event()
+
+    async def never_answers(call):
+        started.set()
+        await asyncio.sleep(3600)
+
+    scripted.add(never_answers)
+    records: list[EvalRecord] = []
+    store = CallbackStore(records.append)
+    task = asyncio.create_task(complete("waiting", eval_store=store))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await store.close()
+    (record,) = records
+    assert record.status == "cancelled"
+    assert record.success is False
+    assert record.error_type == "CancelledError"
