@@ -9,9 +9,12 @@ Measures, each client in a process of its own (the fake server in another):
    (one task per request, as such scripts are usually written).
 3. Resume: a run killed (SIGKILL) mid-way, then rerun on the same output file; every
    ID must be answered exactly once.
+4. ``--pool-only``: three keys at 60 rpm through the rate-limit plugin's pool (about
+   70 s): requests spread within 10% of even, never over 60 per key in any 60 s.
 
     .venv/bin/python benchmarks/bench_batch.py [--requests 100000] [--concurrency 256]
         [--latency 0.05] [--json results.json]
+    .venv/bin/python benchmarks/bench_batch.py --pool-only
 """
 
 from __future__ import annotations
@@ -170,6 +173,69 @@ def resume_check(url: str, workdir: Path, n: int, concurrency: int) -> dict[str,
     }
 
 
+async def pool_window_check(n: int = 240) -> dict[str, Any]:
+    """Three keys at 60 rpm (burst 10): even spread, never over 60 per key in any 60 s.
+
+    Runs ``n`` requests through the rate-limit plugin's pool in this process (about
+    ``(n - 30) / 3`` seconds), recording at the transport which key each request was
+    sent with and when: what the provider would see.
+    """
+    import uuid
+
+    from pydantic import SecretStr
+
+    from gluellm.config import Settings
+    from gluellm.models.batch import APIKeyConfig
+    from gluellm.plugins import create_plugin_manager
+    from gluellm.runtime import Runtime, override_transport, use_runtime
+    from gluellm.testing import FunctionTransport
+    from gluellm_plugins_aiolimiter import plugin as aiolimiter_plugin
+    from gluellm_plugins_batch import BatchConfig, BatchRequest, batch_complete
+
+    sent: list[tuple[float, str]] = []
+
+    def answer(call: Any) -> str:
+        sent.append((time.monotonic(), call.api_key))
+        return "ok"
+
+    manager = create_plugin_manager(load_entrypoints=False)
+    manager.register(aiolimiter_plugin, name="aiolimiter")
+    runtime = Runtime(manager, settings=Settings(_env_file=None))  # type: ignore[call-arg]
+    tag = uuid.uuid4().hex[:8]
+    keys = [
+        APIKeyConfig(key=SecretStr(f"sk-{tag}-{i}"), provider="openai", requests_per_minute=60)
+        for i in range(3)
+    ]
+    requests = [BatchRequest(user_message=f"q{i}", model=MODEL) for i in range(n)]
+    started = time.perf_counter()
+    with use_runtime(runtime), override_transport(FunctionTransport(answer)):
+        response = await batch_complete(
+            requests, BatchConfig(max_concurrent=30, api_keys=keys), runtime=runtime
+        )
+    elapsed = time.perf_counter() - started
+    by_key: dict[str, list[float]] = {}
+    for at, key in sent:
+        by_key.setdefault(key, []).append(at)
+    worst = 0
+    for times in by_key.values():
+        times.sort()
+        start = 0
+        for end, at in enumerate(times):
+            while at - times[start] >= 60.0:
+                start += 1
+            worst = max(worst, end - start + 1)
+    counts = sorted(len(t) for t in by_key.values())
+    even = n / 3
+    return {
+        "requests": n,
+        "successful": response.successful_requests,
+        "elapsed_s": elapsed,
+        "per_key": counts,
+        "within_10pct_of_even": all(abs(c - even) <= 0.1 * even for c in counts),
+        "max_per_key_in_any_60s": worst,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=100_000)
@@ -178,7 +244,13 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--resume-requests", type=int, default=20_000)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--pool-only", action="store_true", help="only the 3-keys-at-60-rpm window check"
+    )
     args = parser.parse_args()
+    if args.pool_only:
+        print(json.dumps(asyncio.run(pool_window_check()), indent=2))
+        return
 
     from fake_server_process import fake_server
 

@@ -214,3 +214,30 @@ async def test_streaming_takes_an_async_iterable_and_closing_cancels_in_flight(s
 async def test_a_bad_item_is_a_type_error():
     with pytest.raises(TypeError, match="BatchRequest"):
         await batch_complete(["not a request"])  # type: ignore[list-item]
+
+
+async def _drain(stream, seen):
+    async with contextlib.aclosing(stream) as results:
+        async for result in results:
+            seen.append(result)
+
+
+async def test_a_bad_item_in_a_stream_stops_the_batch_and_raises(server, runtime):
+    def source():
+        for i in range(100):
+            yield BatchRequest(id=f"s{i}", user_message=f"q{i}") if i != 5 else "oops"
+
+    with pytest.raises(TypeError, match="BatchRequest"):
+        await _drain(stream_batch(source(), BatchConfig(max_concurrent=2)), [])
+    assert len(server.chat_requests) < 10
+
+
+async def test_a_source_that_raises_ends_the_stream_with_its_error(server, runtime):
+    async def source():
+        yield BatchRequest(id="a", user_message="q")
+        raise RuntimeError("the input broke")
+
+    seen = []
+    with pytest.raises(RuntimeError, match="the input broke"):
+        await _drain(stream_batch(source()), seen)
+    assert [r.id for r in seen] in ([], ["a"])

@@ -45,7 +45,7 @@ async def test_fail_fast_stops_launching_and_cancels_in_flight(server, runtime):
     faults = {
         "gpt-broken": Fault.status(400, message="this model is broken"),
         "gpt-slow": Fault.delay(30.0),  # only cancellation ends it
-        "gpt-4o-mini": Fault.delay(0.3),  # the others take a while, the failure does not
+        "gpt-4o-mini": Fault.delay(1.0),  # the others take a while, the failure does not
     }
     server.responder = fault_on_model(faults)
     requests = _mixed(20, broken={2}, slow={1})

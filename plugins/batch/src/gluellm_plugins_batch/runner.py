@@ -135,16 +135,21 @@ class _Batch:
 
     async def run(self) -> None:
         """Run every request through the worker pool, then mark the queue done."""
+        count = self.config.max_concurrent
+        self.workers = [asyncio.create_task(self._worker()) for _ in range(count)]
         try:
-            count = self.config.max_concurrent
-            self.workers = [asyncio.create_task(self._worker()) for _ in range(count)]
-            outcomes = await asyncio.gather(*self.workers, return_exceptions=True)
-            for outcome in outcomes:
-                if isinstance(outcome, BaseException) and not isinstance(
-                    outcome, asyncio.CancelledError
-                ):
-                    raise outcome  # a bug in the runner or the request source: surface it
+            done, _ = await asyncio.wait(self.workers, return_when=asyncio.FIRST_EXCEPTION)
+            for worker in done:
+                error = None if worker.cancelled() else worker.exception()
+                if error is not None:
+                    # The request source raised, or gave something that is not a request:
+                    # stop everything and hand the error to the reader.
+                    raise error
         finally:
+            self.stopped = self.stopped or any(not w.done() for w in self.workers)
+            for worker in self.workers:
+                worker.cancel()
+            await asyncio.gather(*self.workers, return_exceptions=True)
             self.queue.put_nowait(_DONE)
 
     def read(self, item: object) -> None:
