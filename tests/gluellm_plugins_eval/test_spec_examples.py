@@ -305,6 +305,16 @@ def program(example: str, check: str = "") -> str:
 
 
 def run_example(code: str, cwd: Path, **env: str) -> str:
+    finished = run_example_raw(code, cwd, **env)
+    assert finished.returncode == 0, finished.stderr
+    assert "Unclosed" not in finished.stderr, finished.stderr
+    for path in cwd.rglob("*"):
+        if path.is_file():
+            assert API_KEY not in path.read_text(errors="replace"), path
+    return finished.stdout
+
+
+def run_example_raw(code: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {
         k: v
         for k, v in os.environ.items()
@@ -314,7 +324,7 @@ def run_example(code: str, cwd: Path, **env: str) -> str:
     environment["OPENAI_BASE_URL"] = os.environ["OPENAI_BASE_URL"]
     environment["OPENAI_API_KEY"] = API_KEY
     environment.update(env)
-    finished = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
@@ -322,12 +332,6 @@ def run_example(code: str, cwd: Path, **env: str) -> str:
         env=environment,
         timeout=120,
     )
-    assert finished.returncode == 0, finished.stderr
-    assert "Unclosed" not in finished.stderr, finished.stderr
-    for path in cwd.rglob("*"):
-        if path.is_file():
-            assert API_KEY not in path.read_text(errors="replace"), path
-    return finished.stdout
 
 
 def lines(path: Path) -> list[dict]:
@@ -410,6 +414,23 @@ def test_configuration_by_environment(fake_provider_env: FakeProviderServer, tmp
     assert out == "Recording is enabled\nlogs/eval_records.jsonl\ndone\n"
     (record,) = lines(tmp_path / "logs" / "eval_records.jsonl")
     assert record["user_message"] == "recorded without code"
+
+
+def test_configuration_flushes_at_exit_without_warning(
+    fake_provider_env: FakeProviderServer, tmp_path: Path
+):
+    # Nobody can close the store the settings build: exit writes what is left, quietly.
+    check = """
+    await asyncio.gather(*(GlueLLM().complete(f"q{i}") for i in range(20)))
+    """
+    finished = run_example_raw(
+        program(CONFIGURATION, check),
+        tmp_path,
+        GLUELLM_EVAL_RECORDING_ENABLED="true",
+        GLUELLM_EVAL_RECORDING_PATH="logs/eval_records.jsonl",
+    )
+    assert "EvalStoreNotClosedWarning" not in finished.stderr
+    assert len(lines(tmp_path / "logs" / "eval_records.jsonl")) == 20
 
 
 def test_configuration_off_by_default(fake_provider_env: FakeProviderServer, tmp_path: Path):

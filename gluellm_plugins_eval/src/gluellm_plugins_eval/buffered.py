@@ -238,8 +238,9 @@ class BufferedStore(abc.ABC):
         return record
 
     warn_unclosed = True
-    """Warn at exit when the store was used and not closed (adapters of user stores,
-    which users cannot close, warn only when records were still waiting)."""
+    """Warn at exit when the store was used and not closed. Stores users cannot close
+    (adapters of their own stores, the store the settings build, which closes at exit
+    by design) warn only when records could not be stored."""
 
     def _at_exit(self) -> None:
         if not self._unclosed:
@@ -250,7 +251,7 @@ class BufferedStore(abc.ABC):
             eval_logger().exception("{}: flushing at interpreter exit failed", self)
             flushed = 0
         lost = self.stats.pending
-        if not (self.warn_unclosed or flushed or lost):
+        if not (self.warn_unclosed or lost):
             return
         warnings.warn(
             f"{self!r} was not closed: {flushed} record(s) were flushed at interpreter exit"

@@ -192,6 +192,8 @@ def env_store(runtime: Runtime) -> Any:
             f"{path!r} ({type(error).__name__}: {error}); runs are not recorded."
         )
         return None
+    if isinstance(store, BufferedStore):
+        store.warn_unclosed = False  # nobody holds it to close it: exit flushes it quietly
     with _lock:
         return _env_stores.setdefault(key, store)
 
