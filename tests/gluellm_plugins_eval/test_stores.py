@@ -308,3 +308,25 @@ async def test_idle_workers_exit_and_come_back(monkeypatch: pytest.MonkeyPatch):
     await store.record(EvalRecord(user_message="two"))
     await store.close()
     assert seen == ["one", "two"]
+
+
+async def test_concurrency_bounds_callbacks_in_flight():
+    release = asyncio.Event()
+    in_flight = peak = 0
+
+    async def gated(record: EvalRecord) -> None:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await release.wait()
+        in_flight -= 1
+
+    store = CallbackStore(gated, concurrency=3)
+    for record in records(7):
+        await store.record(record)
+    for _ in range(50):  # let every worker that can start do so
+        await asyncio.sleep(0)
+    assert peak == 3
+    release.set()
+    await store.close()
+    assert store.stats.written == 7
