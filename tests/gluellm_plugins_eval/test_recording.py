@@ -415,3 +415,25 @@ async def test_a_cancelled_run_is_recorded_as_cancelled(scripted: ScriptedTransp
     assert record.status == "cancelled"
     assert record.success is False
     assert record.error_type == "CancelledError"
+
+
+async def test_a_user_store_wrapping_a_built_in_one_loses_nothing_on_close(
+    scripted: ScriptedTransport, tmp_path: Path
+):
+    class Wrapper:  # the spec's ConditionalStore shape, without the condition
+        def __init__(self, base_store: JSONLFileStore):
+            self.base_store = base_store
+
+        async def record(self, record: EvalRecord) -> None:
+            await self.base_store.record(record)
+
+        async def close(self) -> None:
+            await self.base_store.close()
+
+    scripted.add("one", "two")
+    store = Wrapper(JSONLFileStore(tmp_path / "w.jsonl"))
+    client = GlueLLM(model=MODEL, eval_store=store)
+    await client.complete("first")
+    await client.complete("second")
+    await store.close()  # no flush_recording(): closing the inner store delivers first
+    assert [r["user_message"] for r in read_jsonl(tmp_path / "w.jsonl")] == ["first", "second"]
