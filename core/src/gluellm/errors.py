@@ -41,6 +41,13 @@ class APITimeoutError(APIConnectionError):
     """A call (or one attempt of it) ran longer than its timeout."""
 
 
+class StreamCutError(APIConnectionError):
+    """A streamed answer ended before the provider said it was complete. Retry-safe.
+
+    Nothing of the cut answer is kept: not in the result, not in a conversation.
+    """
+
+
 class InvalidRequestError(LLMError):
     """The provider rejected the request's parameters (400-class). Not retried."""
 

@@ -35,7 +35,7 @@ from gluellm.call import (
     Transport,
 )
 from gluellm.costs import estimate_cost
-from gluellm.errors import APITimeoutError, ConfigurationError
+from gluellm.errors import APITimeoutError, ConfigurationError, StreamCutError
 from gluellm.middleware import collect_middleware, layer
 from gluellm.plugins import call_each
 from gluellm.runtime import Runtime, get_runtime, use_runtime
@@ -82,6 +82,13 @@ def _with_timeout(transport: Transport) -> CallHandler:
     return handler
 
 
+def _cut_error(call: ModelCall, chunks: int) -> StreamCutError:
+    return StreamCutError(
+        f"The stream from {call.model} ended without a finish reason after {chunks} chunks: "
+        f"it was cut short (correlation ID {call.correlation_id})."
+    )
+
+
 class _GuardedStream:
     """A transport's stream with an idle timeout per chunk and/or an end-of-turn callback.
 
@@ -120,7 +127,13 @@ class _GuardedStream:
                 async with asyncio.timeout(self._timeout):
                     delta = await anext(self._inner)
         except StopAsyncIteration:
-            self._finish(self._turn.response(self._call.model_name) if self._turn else None, None)
+            if self._turn is not None and not self._turn.finished:
+                # Observers hear of a cut turn as the failure the reader will get.
+                self._finish(None, _cut_error(self._call, self._turn.chunks))
+            else:
+                self._finish(
+                    self._turn.response(self._call.model_name) if self._turn else None, None
+                )
             raise
         except TimeoutError as error:
             timeout_error = _timeout_error(self._call, "send the next chunk")

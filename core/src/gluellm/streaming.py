@@ -23,6 +23,7 @@ import attrs
 
 from gluellm.call import Message, ModelCall, ModelResponse, StreamDelta, ToolCallRequest
 from gluellm.correlation import correlation_scope
+from gluellm.errors import StreamCutError
 from gluellm.pipeline import run_call
 from gluellm.results import ToolExecutionResult
 from gluellm.runtime import Runtime
@@ -125,6 +126,14 @@ async def stream_tool_loop(
                         yield StreamChunk(
                             content=delta.content, turn=turn, tool_calls_made=len(state.executions)
                         )
+            if not assembler.finished:
+                # Ended without a finish reason: cut short, not complete. Raising keeps the
+                # partial answer out of the result and out of a client's conversation.
+                raise StreamCutError(
+                    f"The stream from {call.model} ended without a finish reason after "
+                    f"{assembler.chunks} chunks: it was cut short, and its partial answer was "
+                    f"dropped (correlation ID {call.correlation_id}). Retry the call."
+                )
             response = assembler.response(model=call.model_name)
             final = getattr(response_stream, "final", None)
             if isinstance(final, ModelResponse):  # the pipeline priced the turn
