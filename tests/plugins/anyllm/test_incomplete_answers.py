@@ -14,7 +14,7 @@ import pytest
 
 from gluellm.api import GlueLLM, complete, stream_complete
 from gluellm.call import StreamDelta
-from gluellm.errors import APIConnectionError, ConfigurationError, LLMError
+from gluellm.errors import APIConnectionError, ConfigurationError, LLMError, StreamCutError
 from gluellm.runtime import Runtime, use_runtime
 from gluellm.stream_assembly import TurnAssembler
 from gluellm.streaming import StreamChunk
@@ -49,7 +49,7 @@ async def test_a_stream_that_ends_before_its_finish_reason_raises(
     server.enqueue(Fault.end_stream_early(after_chunks=5), FakeReply.text("never sent"))
     received: list[StreamChunk] = []
 
-    with pytest.raises(APIConnectionError, match="ended before the answer did") as caught:
+    with pytest.raises(StreamCutError, match="ended before the answer did") as caught:
         await drain(stream_complete("Tell me a story.", model=model), received)
 
     assert received, "the chunks before the end were delivered"
@@ -94,7 +94,7 @@ async def test_a_tool_call_cut_before_its_finish_reason_is_not_run(
     reply = FakeReply.tool_calls(("get_weather", {"location": "Paris"}))
     server.enqueue(Fault.end_stream_early(after_chunks=4, then=reply))
 
-    with pytest.raises(APIConnectionError, match="no finish reason"):
+    with pytest.raises(StreamCutError, match="no finish reason"):
         await drain(stream_complete("Weather?", model=model, tools=[get_weather]), [])
 
     assert ran == []

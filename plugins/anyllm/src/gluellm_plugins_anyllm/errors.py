@@ -27,6 +27,7 @@ from gluellm.errors import (
     InvalidRequestError,
     LLMError,
     RateLimitError,
+    StreamCutError,
     TokenLimitError,
 )
 from gluellm_plugins_anyllm.redaction import chain as _chain
@@ -325,13 +326,13 @@ def classify_stream_error(
     )
 
 
-def incomplete_stream_error(provider: str, correlation_id: str, chunks: int) -> APIConnectionError:
+def incomplete_stream_error(provider: str, correlation_id: str, chunks: int) -> StreamCutError:
     """The error for a stream that ended before the model said why it stopped.
 
-    A connection error: nothing says the answer was finished, so it must not pass for
-    one, and asking again may well get the whole answer.
+    A connection error (`StreamCutError`): nothing says the answer was finished, so it
+    must not pass for one, and asking again may well get the whole answer.
     """
-    return APIConnectionError(
+    return StreamCutError(
         f"The {provider} stream ended before the answer did: no finish reason after "
         f"{chunks} chunk{'s' if chunks != 1 else ''} (the server or a proxy closed the "
         f"response early). The partial answer is not a result (correlation ID "

@@ -2,8 +2,8 @@
 
 A turn is complete only when a chunk gives its finish reason. A stream that ends
 without one (the server or a proxy closed the response early, with or without an
-HTTP error) raises `gluellm.errors.APIConnectionError` instead of ending: its text is
-part of an answer, not an answer.
+HTTP error) raises `gluellm.errors.StreamCutError` (an `APIConnectionError`) instead of
+ending: its text is part of an answer, not an answer.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ async def open_stream(
     stream with no chunk at all, which is a cut stream too.
 
     Raises:
-        APIConnectionError: The stream ended before its first chunk.
+        StreamCutError: The stream ended before its first chunk.
         Exception: Whatever reading the first chunk raised, unclassified; the caller
             classifies it like any failure before the first chunk.
     """

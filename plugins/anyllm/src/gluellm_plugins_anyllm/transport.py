@@ -86,8 +86,8 @@ class AnyLLMTransport:
         """Send ``call``; raise GlueLLM errors with the provider's exception chained.
 
         With ``call.stream`` set, return once the first chunk arrived; the response's
-        ``stream`` yields the turn's deltas, and raises `APIConnectionError` if it ends
-        before the model gave its finish reason.
+        ``stream`` yields the turn's deltas, and raises `StreamCutError` (an
+        `APIConnectionError`) if it ends before the model gave its finish reason.
         """
         traits, endpoint, llm = await self._client(call)
         kwargs = request_kwargs(call, traits)
