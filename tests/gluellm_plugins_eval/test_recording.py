@@ -437,3 +437,17 @@ async def test_a_user_store_wrapping_a_built_in_one_loses_nothing_on_close(
     await client.complete("second")
     await store.close()  # no flush_recording(): closing the inner store delivers first
     assert [r["user_message"] for r in read_jsonl(tmp_path / "w.jsonl")] == ["first", "second"]
+
+
+async def test_streamed_structured_output_is_recorded(scripted: ScriptedTransport):
+    from gluellm.api import stream_structured_complete
+
+    scripted.add(streamed('{"number": 4, "reasoning": "2+2"}'))
+    records: list[EvalRecord] = []
+    store = CallbackStore(records.append)
+    partials = [p async for p in stream_structured_complete("2+2?", Answer, eval_store=store)]
+    await store.close()
+    assert partials[-1].number == 4
+    (record,) = records
+    assert record.operation == "stream_structured_complete"
+    assert record.structured_output == {"number": 4, "reasoning": "2+2"}
