@@ -5,14 +5,23 @@ another). The clients are interleaved round by round so that load from elsewhere
 the machine hits them alike.
 
     python benchmarks/bench_client.py --mode overhead --url http://127.0.0.1:PORT \\
-        --clients openai/httpx,anyllm/aiohttp,gluellm/aiohttp
+        --clients openai/httpx,anyllm/aiohttp,gluellm/aiohttp,gluellm/lean
 
 Clients (all send the same system + user message to the same model name):
-    openai   raw ``openai.AsyncOpenAI`` (``--stack httpx``: the SDK default; ``aiohttp``:
-             ``http_client=openai.DefaultAioHttpClient()``)
-    anyllm   one reused ``AnyLLM.create("openai", ...)`` instance, ``max_retries=0``
+    aiohttp    a bare ``aiohttp.ClientSession`` posting the JSON body (the floor)
+    openai     raw ``openai.AsyncOpenAI`` (``/httpx``: the SDK default; ``/aiohttp``:
+               ``http_client=openai.DefaultAioHttpClient()``)
+    anyllm     one reused ``AnyLLM.create("openai", ...)`` instance, ``max_retries=0``
     transport  GlueLLM's any-llm transport called directly (no pipeline, no tool loop)
-    gluellm  ``gluellm.api.complete()`` on a runtime holding only the any-llm plugin
+    lean       GlueLLM's openai-http transport called directly
+    gluellm    ``gluellm.api.complete()`` on a runtime holding only the transport's
+               plugin: ``/aiohttp`` and ``/httpx`` the any-llm transport on that stack,
+               ``/lean`` the openai-http transport
+    gluellm+plugins  the same with every installed plugin loaded (retries, rate limits
+               raised so they never wait, prices, eval and tracing off by default ...)
+
+Modes: ``overhead`` (sequential calls, zero latency: wall and CPU per call),
+``throughput`` (N concurrent workers), ``stream`` (time to the first streamed token).
 """
 
 from __future__ import annotations
@@ -36,8 +45,10 @@ MESSAGES: list[dict[str, Any]] = [
     {"role": "system", "content": SYSTEM},
     {"role": "user", "content": USER},
 ]
+STREAM_USER = "Tell me a story about a fox who learns to fly over the hills"
 
 Send = Callable[[], Awaitable[Any]]
+"""Sends one request; for ``stream`` mode, returns seconds to the first token."""
 
 
 def _cpu_seconds() -> float:
@@ -45,11 +56,36 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _point_env_at(url: str) -> None:
+    os.environ["OPENAI_BASE_URL"] = f"{url}/v1"
+    os.environ["OPENAI_API_KEY"] = "sk-bench"
+    # Default plugins, but a rate limit that never makes a benchmark call wait.
+    os.environ["GLUELLM_RATE_LIMIT_REQUESTS_PER_MINUTE"] = "100000000"
+    os.environ["GLUELLM_RATE_LIMIT_BURST"] = "100000000"
+    os.environ["GLUELLM_DISABLE_LOGGING"] = "true"
+
+
+async def _first_token(chunks: Any, content: Callable[[Any], Any]) -> float:
+    started = time.perf_counter()
+    first = 0.0
+    async for chunk in chunks:
+        if not first and content(chunk):
+            first = time.perf_counter() - started
+    return first
+
+
+def _openai_content(chunk: Any) -> Any:
+    return chunk.choices and chunk.choices[0].delta.content
+
+
 async def make_client(
-    name: str, stack: str, url: str
+    name: str, stack: str, url: str, stream: bool
 ) -> tuple[Send, Callable[[], Awaitable[None]]]:
     """(send one request, close) for the named client."""
     base = f"{url}/v1"
+    _point_env_at(url)
+    if name == "aiohttp":
+        return await _bare_aiohttp(base, stream)
     if name == "openai":
         import openai
 
@@ -59,6 +95,14 @@ async def make_client(
         client = openai.AsyncOpenAI(base_url=base, api_key="sk-bench", max_retries=0, **extra)
 
         async def send_openai() -> Any:
+            if stream:
+                chunks = await client.chat.completions.create(  # type: ignore[call-overload]
+                    model=MODEL,
+                    messages=[*MESSAGES[:1], {"role": "user", "content": STREAM_USER}],
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
+                return await _first_token(chunks, _openai_content)
             return await client.chat.completions.create(model=MODEL, messages=MESSAGES)  # type: ignore[arg-type]
 
         return send_openai, client.close
@@ -79,53 +123,121 @@ async def make_client(
         )
 
         async def send_anyllm() -> Any:
+            if stream:
+                chunks = await llm.acompletion(
+                    model=MODEL,
+                    messages=[*MESSAGES[:1], {"role": "user", "content": STREAM_USER}],
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
+                return await _first_token(chunks, _openai_content)
             return await llm.acompletion(model=MODEL, messages=list(MESSAGES))
 
         return send_anyllm, llm.client.close  # type: ignore[attr-defined]
-    if name == "transport":
-        # The any-llm transport alone, without GlueLLM's pipeline and tool loop.
-        os.environ["OPENAI_BASE_URL"] = base
-        os.environ["OPENAI_API_KEY"] = "sk-bench"
+    if name in ("transport", "lean"):
+        # A transport alone, without GlueLLM's pipeline and tool loop.
         from gluellm.call import ModelCall
-        from gluellm_plugins_anyllm.transport import AnyLLMTransport
 
-        transport = AnyLLMTransport("openai", stack)  # type: ignore[arg-type]
+        transport: Any
+        if name == "lean":
+            from gluellm_plugins_openai_http.transport import OpenAIHTTPTransport
+
+            transport = OpenAIHTTPTransport("openai")
+        else:
+            from gluellm_plugins_anyllm.transport import AnyLLMTransport
+
+            transport = AnyLLMTransport("openai", stack)  # type: ignore[arg-type]
         call = ModelCall(
             model=f"openai:{MODEL}", provider="openai", model_name=MODEL, messages=MESSAGES
         )
+        await transport.prepare(call)
 
         async def send_transport() -> Any:
             return await transport.complete(call)
 
         return send_transport, transport.aclose
-    if name == "gluellm":
-        os.environ["OPENAI_BASE_URL"] = base
-        os.environ["OPENAI_API_KEY"] = "sk-bench"
-        os.environ["GLUELLM_ANYLLM_HTTP_STACK"] = stack
-        from gluellm.api import complete
-        from gluellm.config import Settings
-        from gluellm.plugins import create_plugin_manager
-        from gluellm.runtime import Runtime, use_runtime
-        from gluellm_plugins_anyllm import plugin
-
-        manager = create_plugin_manager(load_entrypoints=False)
-        manager.register(plugin, name="anyllm")
-        runtime = Runtime(manager, settings=Settings(_env_file=None))  # type: ignore[call-arg]
-        # Build the transport now: it reads the stack variable, which the next client
-        # created in this process will change.
-        runtime.transport_for("openai")
-
-        async def send_gluellm() -> Any:
-            # Scoped per call: several GlueLLM clients (stacks) share this process.
-            with use_runtime(runtime):
-                return await complete(USER, model=f"openai:{MODEL}", system_prompt=SYSTEM)
-
-        async def close_gluellm() -> None:
-            with use_runtime(runtime):
-                await runtime.aclose()
-
-        return send_gluellm, close_gluellm
+    if name in ("gluellm", "gluellm+plugins"):
+        return _gluellm(stack, with_plugins=name == "gluellm+plugins", stream=stream)
     raise SystemExit(f"unknown client {name!r}")
+
+
+async def _bare_aiohttp(base: str, stream: bool) -> tuple[Send, Callable[[], Awaitable[None]]]:
+    import aiohttp
+
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1000))
+    body = json.dumps({"model": MODEL, "messages": MESSAGES}).encode()
+    streamed = json.dumps(
+        {
+            "model": MODEL,
+            "messages": [*MESSAGES[:1], {"role": "user", "content": STREAM_USER}],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+    ).encode()
+    headers = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json"}
+    url = f"{base}/chat/completions"
+
+    async def send() -> Any:
+        if stream:
+            started = time.perf_counter()
+            first = 0.0
+            async with session.post(url, data=streamed, headers=headers) as response:
+                async for line in response.content:
+                    if not first and line.startswith(b"data: {") and b'"content":"' in line:
+                        first = time.perf_counter() - started
+            return first
+        async with session.post(url, data=body, headers=headers) as response:
+            return json.loads(await response.read())
+
+    return send, session.close
+
+
+def _gluellm(
+    stack: str, *, with_plugins: bool, stream: bool
+) -> tuple[Send, Callable[[], Awaitable[None]]]:
+    if stack != "lean":
+        os.environ["GLUELLM_ANYLLM_HTTP_STACK"] = stack
+    from gluellm.api import complete, stream_complete
+    from gluellm.config import Settings
+    from gluellm.plugins import create_plugin_manager
+    from gluellm.runtime import Runtime, use_runtime
+
+    provider = "openai-http" if stack == "lean" else "openai"
+    if with_plugins:
+        manager = create_plugin_manager()
+    else:
+        manager = create_plugin_manager(load_entrypoints=False)
+        if stack == "lean":
+            from gluellm_plugins_openai_http import plugin as lean_plugin
+
+            manager.register(lean_plugin, name="openai-http")
+        else:
+            from gluellm_plugins_anyllm import plugin as anyllm_plugin
+
+            manager.register(anyllm_plugin, name="anyllm")
+    runtime = Runtime(manager, settings=Settings(_env_file=None))  # type: ignore[call-arg]
+    # Build the transport now: it reads the stack variable, which the next client
+    # created in this process will change.
+    runtime.transport_for(provider)
+    model = f"{provider}:{MODEL}"
+
+    async def send_gluellm() -> Any:
+        # Scoped per call: several GlueLLM clients (stacks) share this process.
+        with use_runtime(runtime):
+            if stream:
+                started = time.perf_counter()
+                first = 0.0
+                async for chunk in stream_complete(STREAM_USER, model=model, system_prompt=SYSTEM):
+                    if not first and chunk.content:
+                        first = time.perf_counter() - started
+                return first
+            return await complete(USER, model=model, system_prompt=SYSTEM)
+
+    async def close_gluellm() -> None:
+        with use_runtime(runtime):
+            await runtime.aclose()
+
+    return send_gluellm, close_gluellm
 
 
 async def overhead(
@@ -219,14 +331,37 @@ async def throughput(
     return results
 
 
+async def stream_ttft(
+    sends: dict[str, Send], rounds: int, calls: int, warmup: int
+) -> dict[str, dict[str, Any]]:
+    """Sequential streamed calls, interleaved: seconds to the first token, whole streams read."""
+    for send in sends.values():
+        for _ in range(warmup):
+            await send()
+    samples: dict[str, list[float]] = {name: [] for name in sends}
+    names = list(sends)
+    for number in range(rounds):
+        for name in names if number % 2 == 0 else reversed(names):
+            for _ in range(calls):
+                samples[name].append(await sends[name]())
+    return {
+        name: {
+            "ttft_median_us": statistics.median(values) * 1e6,
+            "ttft_p90_us": sorted(values)[int(len(values) * 0.9) - 1] * 1e6,
+            "calls": len(values),
+        }
+        for name, values in samples.items()
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
         "--clients",
         default="openai/httpx,anyllm/aiohttp,gluellm/aiohttp",
-        help="comma list of client/stack (clients: openai, anyllm, transport, gluellm)",
+        help="comma list of client/stack (see the module docstring)",
     )
-    parser.add_argument("--mode", required=True, choices=["overhead", "throughput"])
+    parser.add_argument("--mode", required=True, choices=["overhead", "throughput", "stream"])
     parser.add_argument("--url", required=True)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--calls", type=int, default=200, help="overhead: calls per round")
@@ -240,7 +375,7 @@ async def main() -> None:
     closers: list[Callable[[], Awaitable[None]]] = []
     for spec in args.clients.split(","):
         client, _, stack = spec.partition("/")
-        send, close = await make_client(client, stack or "httpx", args.url)
+        send, close = await make_client(client, stack or "httpx", args.url, args.mode == "stream")
         sends[spec] = send
         closers.append(close)
     profiler: Any = None
@@ -252,6 +387,8 @@ async def main() -> None:
     try:
         if args.mode == "overhead":
             result = await overhead(sends, args.rounds, args.calls, args.warmup)
+        elif args.mode == "stream":
+            result = await stream_ttft(sends, args.rounds, args.calls, min(args.warmup, 20))
         else:
             result = await throughput(sends, args.concurrency, args.requests, args.rounds)
     finally:
