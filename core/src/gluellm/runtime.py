@@ -158,7 +158,9 @@ class Runtime:
             raise ConfigurationError(
                 f"No transport serves provider {provider!r}. Transports loaded: {installed}. " + fix
             )
-        transport = self._transports[provider] = entry[1]()
+        # setdefault: two threads' first calls must end up sharing one transport, or the
+        # clients of the one dropped would never be closed.
+        transport = self._transports.setdefault(provider, entry[1]())
         return transport
 
     def _factories(self) -> dict[str, tuple[str, Callable[[], Transport]]]:
@@ -346,9 +348,13 @@ class Runtime:
                 logger.exception("closing transport {!r} failed", transport)
 
     async def aclose(self) -> None:
-        """Close every transport this runtime built, then fire ``shutdown``."""
+        """Close this loop's transport clients, then fire ``shutdown``.
+
+        The transports stay: loops in other threads still use their own clients, which
+        each loop closes when it shuts down (see `watch_loop`); forgetting the transports
+        here would strand those clients unclosed.
+        """
         await self._close_transports()
-        self._transports.clear()
         await _await_all(call_each(self.plugin_manager, "shutdown", runtime=self))
         self._started = False
         self._starting = None
