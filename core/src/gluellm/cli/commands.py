@@ -1,4 +1,9 @@
-"""Core commands: ``plugins``, ``complete``, ``test-streaming`` and ``demo``."""
+"""Core commands: ``plugins``, ``complete``, ``test-streaming`` and ``demo``; the rest by theme.
+
+The spec's other core commands live in `gluellm.cli.checks` (basic tests),
+`gluellm.cli.reliability` (hooks, correlation IDs, errors, timeouts), `gluellm.cli.smoke`
+(``run-tests``), `gluellm.cli.chat` and `gluellm.cli.examples`.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,18 @@ from gluellm.plugins import PluginInfo, PluginManager
 
 def register_core_commands(app: typer.Typer, manager: PluginManager) -> None:
     """Add the commands every installation has."""
+    from gluellm.cli import chat, checks, examples, reliability, smoke
+
+    _register_basics(app, manager)
+    checks.register(app, manager)
+    reliability.register(app, manager)
+    smoke.register(app, manager)
+    chat.register(app, manager)
+    examples.register(app)
+
+
+def _register_basics(app: typer.Typer, manager: PluginManager) -> None:
+    """``plugins``, ``complete``, ``test-streaming`` and ``demo``."""
 
     @app.command("plugins")
     def plugins(

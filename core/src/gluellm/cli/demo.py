@@ -31,7 +31,8 @@ class PersonInfo(BaseModel):
     city: Annotated[str, Field(description="City of residence")]
 
 
-def _has_key(provider: str) -> bool:
+def has_key(provider: str) -> bool:
+    """Whether ``GLUELLM_<PROVIDER>_API_KEY`` or ``<PROVIDER>_API_KEY`` is set."""
     names = (f"GLUELLM_{provider.upper()}_API_KEY", f"{provider.upper()}_API_KEY")
     return any(os.environ.get(name) for name in names)
 
@@ -43,7 +44,7 @@ def choose_model(requested: str | None, configured: str, providers: dict[str, st
     if requested:
         return requested
     provider = split_model(configured)[0]
-    if provider in providers and _has_key(provider):
+    if provider in providers and has_key(provider):
         return configured
     return OFFLINE_MODEL
 
