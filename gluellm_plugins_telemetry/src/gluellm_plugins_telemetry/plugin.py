@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from gluellm import hookimpl
 
 if TYPE_CHECKING:
+    import typer
+
     from gluellm.call import CallMiddleware, ModelCall, ModelResponse
     from gluellm.hookspecs import RegisterSettings
     from gluellm.runs import RunMiddleware, RunRequest
@@ -104,3 +106,11 @@ def on_call_end(
     from gluellm_plugins_telemetry.spans import end_call
 
     end_call(call, response, error, duration_s, runtime)
+
+
+@hookimpl
+def register_commands(app: typer.Typer) -> None:
+    """Add ``gluellm test-telemetry``."""
+    from gluellm_plugins_telemetry.cli import add_commands
+
+    add_commands(app)

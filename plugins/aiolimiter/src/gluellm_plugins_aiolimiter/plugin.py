@@ -10,6 +10,8 @@ from gluellm import hookimpl
 from gluellm.call import CallMiddleware, ModelCall
 
 if TYPE_CHECKING:
+    import typer
+
     from gluellm.config import Settings
     from gluellm.hookspecs import RegisterSettings
     from gluellm.runtime import Runtime
@@ -61,3 +63,11 @@ def register_settings(register: RegisterSettings) -> None:
     from gluellm_plugins_aiolimiter.settings import RateLimitSettings
 
     register(RateLimitSettings)
+
+
+@hookimpl
+def register_commands(app: typer.Typer) -> None:
+    """Add ``gluellm test-rate-limiting``."""
+    from gluellm_plugins_aiolimiter.cli import add_commands
+
+    add_commands(app)
