@@ -13,7 +13,7 @@ def build_app(plugin_manager: PluginManager | None = None) -> typer.Typer:
     Args:
         plugin_manager: Where plugin commands come from; by default the installed plugins.
     """
-    from gluellm.cli import commands
+    from gluellm.cli import commands, new_plugin
 
     manager = plugin_manager or create_plugin_manager()
     app = typer.Typer(
@@ -26,6 +26,7 @@ def build_app(plugin_manager: PluginManager | None = None) -> typer.Typer:
         rich_markup_mode=None,
     )
     commands.register_core_commands(app, manager)
+    new_plugin.register(app)
     for impl in reversed(manager.hook.register_commands.get_hookimpls()):
         try:
             impl.function(app=app)
