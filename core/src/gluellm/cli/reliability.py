@@ -92,10 +92,19 @@ class HookRecorder:
         self.events.append(f"on_run_end ({end.status})")
 
 
-def _settings_with(**changes: Any) -> Any:
-    from gluellm.config import get_settings
+def _retry_runtime(manager: PluginManager, **retry: Any) -> Runtime:
+    """A runtime of ``manager`` whose retry settings are ``retry`` (when a retrier is installed).
 
-    return get_settings().model_copy(update=changes)
+    Without a retry plugin the settings stay as they are, so GlueLLM does not warn that
+    a retry setting has no effect.
+    """
+    from gluellm.config import get_settings
+    from gluellm.runtime import Runtime
+
+    settings = get_settings()
+    if manager.hook.get_retrier.get_hookimpls():
+        settings = settings.model_copy(update=retry)
+    return Runtime(manager, settings=settings)
 
 
 def register(app: typer.Typer, manager: PluginManager) -> None:
@@ -187,9 +196,7 @@ def register(app: typer.Typer, manager: PluginManager) -> None:
     @app.command("test-error-handling")
     def test_error_handling(model: ModelOption = None) -> None:
         """Provoke each error class GlueLLM raises and show how it is handled."""
-        from gluellm.runtime import Runtime
-
-        runtime = Runtime(manager, settings=_settings_with(retry_min_wait=0, retry_max_wait=0))
+        runtime = _retry_runtime(manager, retry_min_wait=0, retry_max_wait=0)
 
         async def body(runtime: Runtime) -> None:
             chosen = pick_model(runtime, model)
@@ -218,9 +225,7 @@ def register(app: typer.Typer, manager: PluginManager) -> None:
         model: ModelOption = None,
     ) -> None:
         """A call within TIMEOUT succeeds; a request slower than its timeout raises APITimeoutError."""
-        from gluellm.runtime import Runtime
-
-        runtime = Runtime(manager, settings=_settings_with(retry_max_attempts=1))
+        runtime = _retry_runtime(manager, retry_max_attempts=1)
 
         async def body(runtime: Runtime) -> None:
             from gluellm.api import complete
