@@ -13,7 +13,7 @@ def build_app(plugin_manager: PluginManager | None = None) -> typer.Typer:
     Args:
         plugin_manager: Where plugin commands come from; by default the installed plugins.
     """
-    from gluellm.cli import commands, new_plugin
+    from gluellm.cli import commands, new_plugin, placeholders
 
     manager = plugin_manager or create_plugin_manager()
     app = typer.Typer(
@@ -36,6 +36,8 @@ def build_app(plugin_manager: PluginManager | None = None) -> typer.Typer:
                 f"({type(error).__name__}: {error}); skipped.",
                 err=True,
             )
+    # Spec commands whose plugin is missing show up with the install hint.
+    placeholders.add_missing(app)
     return app
 
 
