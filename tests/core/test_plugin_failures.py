@@ -303,7 +303,7 @@ def test_gluellm_plugins_runs_registration_hooks_so_a_broken_one_shows(plugin_ma
     plugin_manager.register(BadRegistration(), name="bad-tools")
     plugin_manager.register(Healthy(), name="healthy")
     result = CliRunner().invoke(build_app(plugin_manager), ["plugins", "--json"])
-    plugins = {p["name"]: p for p in json.loads(result.output)["plugins"]}
+    plugins = {p["name"]: p for p in json.loads(result.stdout)["plugins"]}
     assert "hook_failures" not in plugins["healthy"]
     [failure] = plugins["bad-tools"]["hook_failures"]
     assert (failure["hook"], failure["count"]) == ("register_tools", 1)
