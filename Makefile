@@ -24,12 +24,16 @@ demo: $(VENV)/.synced ## Run the offline demo (uses a real model when an API key
 
 test: test-all test-core ## The whole test suite: everything installed, then core alone
 
+# Shuffled (pytest-randomly; the seed is printed, rerun one with -p randomly -p "randomly_seed=N")
+# and in parallel (pytest-xdist): a test that needs another's leftovers fails here.
+PYTEST_ORDER := -p randomly -n 2
+
 test-all: $(VENV)/.synced $(MLFLOW_VENV)/.installed
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(PYTEST_ORDER)
 
 # tests/core must pass with only the core distribution installed.
 test-core: $(CORE_VENV)/.synced
-	$(CORE_VENV)/bin/pytest tests/core -p no:cacheprovider
+	$(CORE_VENV)/bin/pytest tests/core -p no:cacheprovider $(PYTEST_ORDER)
 
 lint: $(VENV)/.synced ## ruff (lint + format check), mypy --strict on the sources, docs build
 	$(VENV)/bin/ruff check .
