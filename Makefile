@@ -24,7 +24,7 @@ demo: $(VENV)/.synced ## Run the offline demo (uses a real model when an API key
 
 test: test-all test-core ## The whole test suite: everything installed, then core alone
 
-# Shuffled (pytest-randomly; the seed is printed, rerun one with -p randomly -p "randomly_seed=N")
+# Shuffled (pytest-randomly prints its seed; replay an order with --randomly-seed=N)
 # and in parallel (pytest-xdist): a test that needs another's leftovers fails here.
 PYTEST_ORDER := -p randomly -n 2
 
