@@ -17,7 +17,7 @@ MYPY_PATHS := core/src $(wildcard plugins/*/src) $(wildcard gluellm_plugins_*/sr
 MLFLOW_VENV := $(TOOLS)/mlflow
 MLFLOW_SPEC := mlflow>=3.6,<4
 
-.PHONY: demo test test-all test-core lint format sync bench clean mlflow-venv
+.PHONY: demo test test-all test-core lint docs docs-serve format sync bench clean mlflow-venv
 
 demo: $(VENV)/.synced ## Run the offline demo (uses a real model when an API key is set)
 	$(VENV)/bin/gluellm demo
@@ -39,7 +39,16 @@ lint: $(VENV)/.synced ## ruff (lint + format check), mypy --strict on the source
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy $(MYPY_PATHS)
-	$(VENV)/bin/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+# Material for MkDocs prints an end-of-life banner on every build; the build is what matters.
+docs: export NO_MKDOCS_2_WARNING := 1
+docs: $(VENV)/.synced ## Build the docs site strictly (API reference from the docstrings) into site/
+	$(VENV)/bin/mkdocs build --strict
+
+docs-serve: export NO_MKDOCS_2_WARNING := 1
+docs-serve: $(VENV)/.synced ## Serve the docs site with live reload on http://127.0.0.1:8000
+	$(VENV)/bin/mkdocs serve
 
 format: $(VENV)/.synced
 	$(VENV)/bin/ruff format .
