@@ -12,6 +12,7 @@ if not (os.environ.get("OPENAI_API_KEY") or os.environ.get("GLUELLM_OPENAI_API_K
 
 
 async def main() -> None:
+    """Run the example."""
     from gluellm import BatchConfig, BatchErrorStrategy, BatchRequest, batch_complete
 
     requests = [

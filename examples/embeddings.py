@@ -13,6 +13,7 @@ if os.environ.get("GLUELLM_DEFAULT_MODEL", "").startswith("test:"):
 
 
 async def main() -> None:
+    """Run the example."""
     from gluellm import embed
 
     result = await embed(["GlueLLM glues models together.", "Cats sleep a lot."])

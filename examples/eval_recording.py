@@ -5,9 +5,9 @@ Needs gluellm-plugins-eval. Writes under GLUELLM_EXAMPLE_DIR, or a temporary fol
 
 import asyncio
 import json
+import os
 import tempfile
 from pathlib import Path
-import os
 
 # Offline on the test model unless an API key is set (then GLUELLM_DEFAULT_MODEL or its default).
 if not (os.environ.get("OPENAI_API_KEY") or os.environ.get("GLUELLM_OPENAI_API_KEY")):
@@ -15,6 +15,7 @@ if not (os.environ.get("OPENAI_API_KEY") or os.environ.get("GLUELLM_OPENAI_API_K
 
 
 async def main() -> None:
+    """Run the example."""
     from gluellm import GlueLLM
     from gluellm.eval import JSONLFileStore
 

@@ -4,9 +4,9 @@ Writes its log files under GLUELLM_EXAMPLE_DIR, or a temporary folder.
 """
 
 import asyncio
+import os
 import tempfile
 from pathlib import Path
-import os
 
 # Offline on the test model unless an API key is set (then GLUELLM_DEFAULT_MODEL or its default).
 if not (os.environ.get("OPENAI_API_KEY") or os.environ.get("GLUELLM_OPENAI_API_KEY")):
@@ -14,6 +14,7 @@ if not (os.environ.get("OPENAI_API_KEY") or os.environ.get("GLUELLM_OPENAI_API_K
 
 
 async def main() -> None:
+    """Run the example."""
     from gluellm import complete
     from gluellm.logging_config import setup_logging
     from gluellm.logging_utils import get_logger, log_async_function_call, log_timing

@@ -25,6 +25,7 @@ def get_weather(location: str) -> str:
 
 
 async def main() -> None:
+    """Run the example."""
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
     from gluellm import complete

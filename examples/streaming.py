@@ -9,6 +9,7 @@ if not (os.environ.get("OPENAI_API_KEY") or os.environ.get("GLUELLM_OPENAI_API_K
 
 
 async def main() -> None:
+    """Run the example."""
     from gluellm import stream_complete
 
     chunks = 0

@@ -11,12 +11,15 @@ from pydantic import BaseModel, Field
 
 
 class PersonInfo(BaseModel):
+    """A person, as extracted from text."""
+
     name: str = Field(description="Full name")
     age: int = Field(description="Age in years")
     city: str = Field(description="City of residence")
 
 
 async def main() -> None:
+    """Run the example."""
     from gluellm import structured_complete
 
     person = await structured_complete(

@@ -19,6 +19,7 @@ def get_weather(location: str, unit: str = "celsius") -> str:
 
 
 async def main() -> None:
+    """Run the example."""
     from gluellm import complete
 
     result = await complete(

@@ -79,7 +79,7 @@ def test_save_and_load_round_trip_a_conversation(chat: Chat, tmp_path: Path) -> 
     result = _run(chat, f"first\n/save {saved}\n/reset\n/load {saved}\nsecond\n")
     assert result.exit_code == 0, result.output
     conversation = Conversation.model_validate_json(saved.read_text())
-    assert [m.content for m in conversation.messages][0] == "first"
+    assert conversation.messages[0].content == "first"
     assert len(conversation.messages) == 2
     assert "you said first | second" in result.output  # the loaded turn was sent again
 

@@ -208,9 +208,7 @@ def test_a_plugin_that_registers_the_command_replaces_the_placeholder() -> None:
 
 
 def test_a_provider_error_is_one_line_and_exit_1() -> None:
-    result = CliRunner().invoke(
-        _app(OfflineTestModel()), ["test-completion", "-m", "bad:gpt-4o"]
-    )
+    result = CliRunner().invoke(_app(OfflineTestModel()), ["test-completion", "-m", "bad:gpt-4o"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
         "error: AuthenticationError: Incorrect API key provided: sk-...1234"

@@ -90,4 +90,5 @@ def test_integration_checks_call_the_configured_model_when_a_key_is_set(
     result = CliRunner().invoke(build_app(manager), ["run-tests", "-c", "TestIntegration", "-v"])
     assert result.exit_code == 0, result.output
     assert "2 passed, 0 failed, 0 skipped" in result.output
-    assert seen and set(seen) == {"live:model-x"}
+    assert len(seen) == 3  # one plain turn, and a tool call plus its answer
+    assert set(seen) == {"live:model-x"}

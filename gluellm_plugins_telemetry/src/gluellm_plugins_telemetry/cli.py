@@ -18,10 +18,10 @@ __all__ = ["add_commands"]
 
 def add_commands(app: typer.Typer) -> None:
     """Add ``test-telemetry`` to ``app``."""
-    app.command("test-telemetry")(test_telemetry)
+    app.command("test-telemetry")(telemetry_command)
 
 
-def test_telemetry(
+def telemetry_command(
     model: Annotated[
         str | None,
         typer.Option("--model", "-m", help="provider:model; default: configured or test model"),
@@ -78,7 +78,7 @@ def test_telemetry(
             parent = by_id[parent.span_id].parent
         attributes = span.attributes or {}
         detail = ", ".join(
-            f"{key}={attributes[key]}"
+            f"{key}={attributes[key]!s}"
             for key in ("gen_ai.request.model", "gen_ai.tool.name", "gen_ai.usage.input_tokens")
             if key in attributes
         )

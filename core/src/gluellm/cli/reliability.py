@@ -177,7 +177,7 @@ def register(app: typer.Typer, manager: PluginManager) -> None:
             )
             second = await complete("Say hi.", model=chosen)
             typer.echo(f"  given: {given} -> result: {first.correlation_id}")
-            typer.echo(f"  model requests carried: {sorted(set(seen['calls']))}")
+            typer.echo(f"  model requests carried: {sorted({str(c) for c in seen['calls']})}")
             typer.echo(f"  tools saw: {sorted({str(t) for t in seen['tools']})}")
             typer.echo(f"  a call without one got a fresh ID: {second.correlation_id}")
             if first.correlation_id != given or given not in seen["calls"]:
@@ -224,7 +224,7 @@ def register(app: typer.Typer, manager: PluginManager) -> None:
         ] = 10.0,
         model: ModelOption = None,
     ) -> None:
-        """A call within TIMEOUT succeeds; a request slower than its timeout raises APITimeoutError."""
+        """A call within TIMEOUT succeeds; a slower request raises APITimeoutError."""
         runtime = _retry_runtime(manager, retry_max_attempts=1)
 
         async def body(runtime: Runtime) -> None:

@@ -65,7 +65,9 @@ def error_scenarios(runtime: Runtime, model: str) -> list[tuple[str, Scenario]]:
             return "RateLimitError raised (no retry plugin: pip install gluellm-plugins-stamina)"
         if not retries:
             raise CommandFailed("the call succeeded without a retry plugin")
-        return f"retried and answered {result.final_response!r} after {len(transport.calls)} requests"
+        return (
+            f"retried and answered {result.final_response!r} after {len(transport.calls)} requests"
+        )
 
     async def unknown_provider() -> str:
         try:

@@ -225,7 +225,9 @@ def register(app: typer.Typer, manager: PluginManager) -> None:
 
     @app.command("run-tests")
     def run_tests(
-        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="One line per check.")] = False,
+        verbose: Annotated[
+            bool, typer.Option("--verbose", "-v", help="One line per check.")
+        ] = False,
         suite: Annotated[
             str | None, typer.Option("--class", "-c", help="Only this class of checks.")
         ] = None,
@@ -243,7 +245,9 @@ def register(app: typer.Typer, manager: PluginManager) -> None:
         async def body(runtime: Runtime) -> tuple[int, int, int]:
             from gluellm.cli.demo import choose_model
 
-            model = choose_model(None, runtime.settings.default_model, runtime.transport_providers())
+            model = choose_model(
+                None, runtime.settings.default_model, runtime.transport_providers()
+            )
             live = not model.startswith("test:")
             passed = failed = skipped = 0
             for item in chosen:
@@ -270,4 +274,3 @@ def register(app: typer.Typer, manager: PluginManager) -> None:
         typer.echo(f"{passed} passed, {failed} failed, {skipped} skipped")
         if failed:
             raise fail(CommandFailed(f"{failed} smoke check(s) failed"))
-

@@ -23,10 +23,10 @@ MAX_REQUESTS = 100
 
 def add_commands(app: typer.Typer) -> None:
     """Add ``test-rate-limiting`` to ``app``."""
-    app.command("test-rate-limiting")(test_rate_limiting)
+    app.command("test-rate-limiting")(rate_limiting_command)
 
 
-def test_rate_limiting(
+def rate_limiting_command(
     rate: Annotated[
         int, typer.Option("--rate", "-r", min=1, help="Requests per minute to allow.")
     ] = 5,
