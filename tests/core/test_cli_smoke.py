@@ -83,11 +83,21 @@ def test_integration_checks_call_the_configured_model_when_a_key_is_set(
             manager.register(Provider())
         return manager
 
+    from gluellm import config
+
     monkeypatch.setattr("gluellm.plugins.create_plugin_manager", create)
-    monkeypatch.setenv("GLUELLM_DEFAULT_MODEL", "live:model-x")
-    monkeypatch.setenv("LIVE_API_KEY", "sk-test")
-    manager = create(load_entrypoints=True)
-    result = CliRunner().invoke(build_app(manager), ["run-tests", "-c", "TestIntegration", "-v"])
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GLUELLM_DEFAULT_MODEL", "live:model-x")
+        env.setenv("LIVE_API_KEY", "sk-test")
+        config.reload_settings()  # settings are cached per process; read the variables again
+        try:
+            manager = create(load_entrypoints=True)
+            result = CliRunner().invoke(
+                build_app(manager), ["run-tests", "-c", "TestIntegration", "-v"]
+            )
+        finally:
+            env.undo()
+            config.reload_settings()
     assert result.exit_code == 0, result.output
     assert "2 passed, 0 failed, 0 skipped" in result.output
     assert len(seen) == 3  # one plain turn, and a tool call plus its answer
