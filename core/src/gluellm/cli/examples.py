@@ -19,8 +19,8 @@ import typer
 from gluellm.cli.common import CommandFailed, fail
 
 NOT_FOUND = (
-    "The example scripts ship in the GlueLLM repository, not in the package. Clone "
-    "https://github.com/gluellm/gluellm and run from its root, or set GLUELLM_EXAMPLES_DIR."
+    "The example scripts ship in the GlueLLM repository, not in the package: run from a "
+    "checkout's root (its examples/ folder), or set GLUELLM_EXAMPLES_DIR to that folder."
 )
 
 
