@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import BaseModel, Field
 
 from gluellm.cli.common import (
     CommandFailed,
@@ -20,7 +19,6 @@ from gluellm.cli.common import (
     preview,
     run_async,
 )
-from gluellm.cli.demo import get_weather
 
 if TYPE_CHECKING:
     from gluellm.plugins import PluginManager
@@ -36,14 +34,6 @@ FOLLOW_UPS = (
     "And what do I love?",
     "Summarise our conversation in one sentence.",
 )
-
-
-class CityInfo(BaseModel):
-    """What ``test-structured-output`` extracts."""
-
-    city: Annotated[str, Field(description="City name")]
-    country: Annotated[str, Field(description="Country the city is in")]
-    population: Annotated[int, Field(description="Number of inhabitants")]
 
 
 def calculate(expression: str) -> str:
@@ -100,6 +90,7 @@ def register(app: typer.Typer, manager: PluginManager) -> None:
 
         async def body(runtime: Runtime) -> None:
             from gluellm.api import complete
+            from gluellm.cli.demo import get_weather
 
             chosen = pick_model(runtime, model)
             result = await complete(
@@ -128,6 +119,7 @@ def register(app: typer.Typer, manager: PluginManager) -> None:
 
         async def body(runtime: Runtime) -> None:
             from gluellm.api import structured_complete
+            from gluellm.cli.demo import CityInfo
 
             chosen = pick_model(runtime, model)
             info = await structured_complete(

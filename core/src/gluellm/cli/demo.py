@@ -31,6 +31,14 @@ class PersonInfo(BaseModel):
     city: Annotated[str, Field(description="City of residence")]
 
 
+class CityInfo(BaseModel):
+    """What ``test-structured-output`` extracts."""
+
+    city: Annotated[str, Field(description="City name")]
+    country: Annotated[str, Field(description="Country the city is in")]
+    population: Annotated[int, Field(description="Number of inhabitants")]
+
+
 def has_key(provider: str) -> bool:
     """Whether ``GLUELLM_<PROVIDER>_API_KEY`` or ``<PROVIDER>_API_KEY`` is set."""
     names = (f"GLUELLM_{provider.upper()}_API_KEY", f"{provider.upper()}_API_KEY")

@@ -23,7 +23,6 @@ from gluellm.cli.common import (
     preview,
     run_async,
 )
-from gluellm.cli.demo import get_weather
 
 if TYPE_CHECKING:
     from gluellm.call import CallHandler, ModelCall, ModelResponse
@@ -117,6 +116,7 @@ def register(app: typer.Typer, manager: PluginManager) -> None:
 
         async def body(runtime: Runtime) -> None:
             from gluellm.api import complete
+            from gluellm.cli.demo import get_weather
 
             chosen = pick_model(runtime, model)
             await complete(

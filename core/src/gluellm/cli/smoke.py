@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
-import attrs
 import typer
 
 from gluellm import hookimpl
@@ -28,7 +28,7 @@ Check = Callable[["SmokeContext"], Awaitable[None]]
 MODEL = "scripted:smoke"
 
 
-@attrs.frozen
+@dataclass(frozen=True)
 class SmokeTest:
     """One check: ``suite`` (its class) and ``name``; integration checks need a key."""
 
@@ -38,7 +38,7 @@ class SmokeTest:
     integration: bool = False
 
 
-@attrs.define
+@dataclass
 class SmokeContext:
     """What a check gets: a scripted transport to fill, and the model for integration."""
 
