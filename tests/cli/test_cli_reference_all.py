@@ -123,3 +123,30 @@ def test_reference_command_runs_offline(line: str, tmp_path: Path) -> None:
     if shlex.split(line)[1] in PLUGIN_COMMANDS:
         assert "error:" not in proc.stderr
     assert [p.name for p in tmp_path.iterdir() if p.name not in ("logs", "records.jsonl")] == []
+
+
+HEAVY = (
+    "pydantic",
+    "opentelemetry",
+    "any_llm",
+    "openai",
+    "anthropic",
+    "aiolimiter",
+    "redis",
+    "httpx",
+    "aiohttp",
+    "jinja2",
+)
+
+
+def test_building_the_whole_cli_imports_no_heavy_module() -> None:
+    probe = (
+        "import sys, typer.main\n"
+        "from gluellm.cli import build_app\n"
+        "typer.main.get_command(build_app())\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout.strip() == "[]"
