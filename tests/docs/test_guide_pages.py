@@ -69,6 +69,9 @@ PAGES: dict[str, list[str]] = {
         "3 3\n",
     ],
     "docs/differences.md": ["test:demo -> (test model)", "test/demo -> (test model)"],
+    # The plugins' READMEs the site includes (reference/readmes/*.md).
+    "docs/reference/readmes/aiolimiter.md": [],
+    "docs/reference/readmes/batch.md": [],
     "docs/plugins/transport.md": [
         "Hello! Usage(prompt_tokens=3, completion_tokens=2, total_tokens=5) stop",
         "429 -> RateLimitError 2.0",
@@ -79,10 +82,17 @@ PAGES: dict[str, list[str]] = {
 }
 
 
+SNIPPET = re.compile(r'^--8<-- "(?P<path>[^"]+)"$', re.MULTILINE)
+
+
 def blocks(page: str) -> list[tuple[str | None, str]]:
-    """(not-run reason or None, code) for each Python block of ``page``."""
+    """(not-run reason or None, code) for each Python block of ``page`` as the site shows it.
+
+    Files the page includes (``--8<-- "path"`` snippets) are expanded first.
+    """
+    text = SNIPPET.sub(lambda m: (ROOT / m["path"]).read_text(), (ROOT / page).read_text())
     found = []
-    for match in BLOCK.finditer((ROOT / page).read_text()):
+    for match in BLOCK.finditer(text):
         indent = match["indent"]
         lines = match["body"].splitlines()
         body = "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in lines)
@@ -141,6 +151,30 @@ def test_the_pages_blocks_run_and_print_what_they_say(page, capsys, monkeypatch)
         found = printed.find(expected, position)
         assert found >= 0, f"{page}: {expected!r} not printed (after {position}):\n{printed}"
         position = found + len(expected)
+
+
+@pytest.mark.usefixtures("offline")
+def test_the_testing_pages_scripted_example_passes():
+    """docs/testing.md, "## Scripted replies": the example test, run as pytest would."""
+    text = (ROOT / "docs/testing.md").read_text().split("## Scripted replies", 1)[1]
+    [(reason, code), *_] = blocks_of(text)
+    assert reason is None
+
+    def get_weather(location: str) -> str:
+        """Weather.
+
+        Args:
+            location: Where.
+        """
+        return f"Sunny in {location}"
+
+    namespace: dict[str, Any] = {"get_weather": get_weather}
+    exec(compile(code, "docs/testing.md", "exec"), namespace)
+    asyncio.run(namespace["test_weather_answer"]())
+
+
+def blocks_of(text: str) -> list[tuple[str | None, str]]:
+    return [(m["reason"], textwrap.dedent(m["body"])) for m in BLOCK.finditer(text)]
 
 
 # --- the hook reference's examples, fired -------------------------------------------
