@@ -8,6 +8,7 @@ author can act on.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -140,6 +141,7 @@ def _run_suite(name: str, folder: Path) -> subprocess.CompletedProcess[str]:
             "-o", "asyncio_default_fixture_loop_scope=function",
         ],
         cwd=folder, capture_output=True, text=True, timeout=300,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
     )  # fmt: skip
 
 
