@@ -97,7 +97,7 @@ CORE_MARKERS = {
     "test-error-handling": "ok   failing tool",
     "test-timeout": "APITimeoutError",
     "test-tool-without-execution": "none executed",
-    "test-different-models": "test:gluellm-test: echo:",
+    "test-different-models": ": echo: Say hello in five words or fewer.",
     "run-tests": "passed, 0 failed",
 }
 

@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from gluellm.plugins import PluginManager
     from gluellm.runtime import Runtime
 
-KEYLESS_PROVIDERS = frozenset({"test", "ollama", "lmstudio", "llamafile", "llamacpp", "vllm"})
-"""Providers that answer without an API key (local servers and the test model)."""
-
 FOLLOW_UPS = (
     "Hi! My name is Ada and I love astronomy.",
     "What is my name?",
@@ -225,7 +222,7 @@ async def _compare(runtime: Runtime, models: list[str]) -> int:
         CommandFailed: A model that could run failed.
     """
     from gluellm.api import complete
-    from gluellm.cli.demo import has_key
+    from gluellm.cli.demo import KEYLESS_PROVIDERS, has_key
     from gluellm.errors import LLMError
     from gluellm.model_ids import split_model
 

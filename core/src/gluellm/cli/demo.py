@@ -39,6 +39,10 @@ class CityInfo(BaseModel):
     population: Annotated[int, Field(description="Number of inhabitants")]
 
 
+KEYLESS_PROVIDERS = frozenset({"test", "ollama", "lmstudio", "llamafile", "llamacpp", "vllm"})
+"""Providers that answer without an API key (local servers and the test model)."""
+
+
 def has_key(provider: str) -> bool:
     """Whether ``GLUELLM_<PROVIDER>_API_KEY`` or ``<PROVIDER>_API_KEY`` is set."""
     names = (f"GLUELLM_{provider.upper()}_API_KEY", f"{provider.upper()}_API_KEY")
