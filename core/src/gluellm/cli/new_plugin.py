@@ -74,7 +74,8 @@ _KINDS: dict[Kind, dict[str, Any]] = {
             ("tests/test_store.py", "records written, the store registered by name."),
         ],
         "usage": (
-            "## Use\n\n```python\nfrom {module}.store import {class_name}\n\n"
+            "## Use\n\n```python\nfrom gluellm import GlueLLM\n"
+            "from {module}.store import {class_name}\n\n"
             'client = GlueLLM(eval_store={class_name}("records.jsonl"))\n```\n\n'
             'The store is also registered as `"{name}"` (`runtime.eval_stores`).\n'
         ),
