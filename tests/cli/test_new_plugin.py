@@ -201,3 +201,21 @@ def test_the_gluellm_cli_offers_new_plugin():
     assert result.exit_code == 0, result.output
     for kind in KINDS:
         assert kind in result.output
+
+
+@needs_uv
+def test_the_templates_ship_in_the_core_wheel(tmp_path):
+    """An installed (non-editable) gluellm has every template new-plugin reads."""
+    import zipfile
+
+    _uv("build", "--quiet", "--wheel", str(ROOT / "core"), "-o", str(tmp_path))
+    [wheel] = tmp_path.glob("gluellm-*.whl")
+    shipped = {
+        name.split("gluellm/cli/templates/", 1)[1]
+        for name in zipfile.ZipFile(wheel).namelist()
+        if "gluellm/cli/templates/" in name
+    }
+    templates = ROOT / "core" / "src" / "gluellm" / "cli" / "templates"
+    expected = {str(p.relative_to(templates)) for p in templates.rglob("*.j2")}
+    assert expected
+    assert expected <= shipped
