@@ -77,6 +77,29 @@ CLI_REFERENCE = [
 
 NAMES = sorted({shlex.split(line)[1] for line in CLI_REFERENCE})
 
+# What a command prints when it did its job, beyond exit code 0 (workflow commands all
+# end with their summary line).
+MARKERS = {
+    "test-completion": "answer: (test model)",
+    "test-tool-call": "calculate({'expression':",
+    "test-streaming": "chunks,",
+    "test-structured-output": "CityInfo(city=",
+    "test-multi-turn-conversation": "messages remembered",
+    "demo": "4. Conversation memory",
+    "examples": "opentelemetry_tracing",
+    "test-batch-processing": "test:",
+    "test-hooks": "on_run_end (ok)",
+    "test-correlation-ids": "tools saw: ['cli-demo-request-42']",
+    "test-api-key-pool": "test:",
+    "test-telemetry": "execute_tool get_weather",
+    "test-error-handling": "ok   rate limit: retried",  # the stamina plugin is installed
+    "test-rate-limiting": "refused: it would wait",
+    "test-timeout": "APITimeoutError",
+    "test-tool-without-execution": "none executed",
+    "test-different-models": "test:gluellm-test: (test model) You said: 'Say hello",
+    "run-tests": "passed, 0 failed",
+}
+
 
 def _gluellm(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {
@@ -120,7 +143,9 @@ def test_reference_command_runs_offline(line: str, tmp_path: Path) -> None:
     assert proc.stdout.strip()
     assert "This command needs" not in proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
-    if shlex.split(line)[1] in PLUGIN_COMMANDS:
+    name = shlex.split(line)[1]
+    assert MARKERS.get(name, "model calls,") in proc.stdout
+    if name in PLUGIN_COMMANDS:
         assert "error:" not in proc.stderr
     assert [p.name for p in tmp_path.iterdir() if p.name not in ("logs", "records.jsonl")] == []
 
