@@ -85,6 +85,7 @@ COVERAGE: dict[str, list[Whole | FirstAfter]] = {
     ],
     "docs/index.md": [Whole(GUIDE)],
     "docs/providers.md": [Whole(GUIDE)],
+    "docs/conversations.md": [Whole(GUIDE)],
     "docs/tools.md": [Whole(GUIDE)],
     "docs/structured-output.md": [Whole(GUIDE)],
     "docs/rate-limits.md": [Whole(GUIDE)],

@@ -46,6 +46,13 @@ PAGES: dict[str, list[str]] = {
         "Install one with: pip install gluellm-plugins-anyllm",
         "test:another-model test:another-model",
     ],
+    "docs/conversations.md": [
+        "Earlier you said: 'What is 12 x 12?'",
+        "['user', 'assistant', 'user', 'assistant']\n0\n",
+        "[{'role': 'user', 'content': \"Hi, I'm Ada.\"}, {'role': 'assistant'",
+        "4\n",
+        "shorten the input: This model's maximum context length is 8192 tokens\n1\n",
+    ],
     "docs/tools.md": [
         "get_weather - Get the current weather for a location.",
         "'description': 'Temperature unit.'",
