@@ -215,9 +215,11 @@ def test_a_provider_error_is_one_line_and_exit_1() -> None:
     ]
 
 
-def test_without_a_key_or_the_test_model_commands_say_what_to_install() -> None:
-    result = CliRunner().invoke(_app(), ["test-tool-call"])
+@pytest.mark.parametrize("command", ["test-tool-call", "demo", "chat", "test-hooks"])
+def test_without_a_key_or_the_test_model_commands_say_what_to_install(command: str) -> None:
+    result = CliRunner().invoke(_app(), [command], input="")
     assert result.exit_code == 1
+    assert result.output.startswith("error: No API key is set")
     assert "pip install gluellm-plugins-mock" in result.output
 
 

@@ -73,11 +73,11 @@ async def run_demo(manager: PluginManager, requested_model: str | None) -> int:
     )
     if model == OFFLINE_MODEL and "test" not in runtime.transport_providers():
         typer.echo(
-            "No API key is set and the offline test model is not installed. Set "
+            "error: No API key is set and the offline test model is not installed. Set "
             "OPENAI_API_KEY, or run: pip install gluellm-plugins-mock",
             err=True,
         )
-        return 2
+        return 1
     offline = " (offline test model: no API key set)" if model == OFFLINE_MODEL else ""
     typer.echo(f"GlueLLM demo on {model}{offline}\n")
     try:
