@@ -93,7 +93,6 @@ COVERAGE: dict[str, list[Whole | FirstAfter]] = {
     "docs/differences.md": [Whole(GUIDE)],
     "docs/plugins/transport.md": [Whole(GUIDE)],
     "docs/reference/readmes/aiolimiter.md": [Whole(GUIDE)],
-    "docs/reference/readmes/batch.md": [Whole(GUIDE)],
 }
 
 

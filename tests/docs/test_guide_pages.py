@@ -78,7 +78,6 @@ PAGES: dict[str, list[str]] = {
     "docs/differences.md": ["test:demo -> (test model)", "test/demo -> (test model)"],
     # The plugins' READMEs the site includes (reference/readmes/*.md).
     "docs/reference/readmes/aiolimiter.md": [],
-    "docs/reference/readmes/batch.md": [],
     "docs/plugins/transport.md": [
         "Hello! Usage(prompt_tokens=3, completion_tokens=2, total_tokens=5) stop",
         "429 -> RateLimitError 2.0",
