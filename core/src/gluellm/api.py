@@ -15,7 +15,7 @@ import contextlib
 import math
 import time
 import weakref
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypedDict, TypeVar, Unpack
 
@@ -478,9 +478,11 @@ class GlueLLM:
                 user_message, response_format, execute_tools, options, scoped_id, operation
             )
 
-            async def body(request: RunRequest) -> ToolExecutionResult:
+            # A plain function returning the loop's coroutine: no frame of its own for
+            # every resume of the call to pass through.
+            def body(request: RunRequest) -> Awaitable[ToolExecutionResult]:
                 template = _for_request(prepared.template, request)
-                return await run_tool_loop(
+                return run_tool_loop(
                     template, prepared.system, prepared.history, prepared.options, request.runtime
                 )
 
@@ -775,9 +777,9 @@ async def complete(
             "runtime": runtime,
         },
     )
-    return await client.complete(
-        user_message, execute_tools, correlation_id=correlation_id, budget=budget, **params
-    )
+    # GlueLLM.complete's body without its frame (see GlueLLM._run's body).
+    options = client._call_options(None, correlation_id, None, budget, params)
+    return await client._run(user_message, None, execute_tools, options, "complete")
 
 
 async def structured_complete(

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import attrs
 
 from gluellm.call import (
     CallHandler,
+    CallMiddleware,
     ModelCall,
     ModelResponse,
     StreamDelta,
@@ -36,7 +37,7 @@ from gluellm.call import (
 )
 from gluellm.costs import estimate_cost
 from gluellm.errors import APITimeoutError, ConfigurationError, StreamCutError
-from gluellm.middleware import collect_middleware, layer
+from gluellm.middleware import collect_middleware
 from gluellm.plugins import call_each
 from gluellm.runtime import Runtime, get_runtime, use_runtime
 from gluellm.stream_assembly import TurnAssembler
@@ -175,6 +176,19 @@ async def _close(stream: AsyncIterator[StreamDelta]) -> None:
         await aclose()
 
 
+def _bind(middleware: CallMiddleware, inner: CallHandler) -> CallHandler:
+    """``inner`` wrapped in ``middleware``, like `gluellm.middleware.layer`, frame-free.
+
+    No coroutine of its own: every await in the transport resumes through each coroutine
+    frame of the chain, so a frame less per layer saves CPU on every resume of every call.
+    """
+
+    def handler(call: ModelCall) -> Awaitable[ModelResponse]:
+        return middleware(call, inner)
+
+    return handler
+
+
 def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
     """Compose the layers that plugins offer for ``call`` around its transport."""
     hook = runtime.plugin_manager.hook
@@ -191,12 +205,12 @@ def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
         if runtime.implements("get_rate_limiter"):
             limiter = hook.get_rate_limiter(call=call, runtime=runtime)
             if limiter is not None:
-                handler = layer(limiter, handler)
+                handler = _bind(limiter, handler)
         retrier = None
         if runtime.implements("get_retrier"):
             retrier = hook.get_retrier(call=call, runtime=runtime)
             if retrier is not None:
-                handler = layer(retrier, handler)
+                handler = _bind(retrier, handler)
         deadline = call.deadline
         if deadline is None or (
             # One attempt only, already bounded at least as tightly: one timer is enough.
@@ -219,7 +233,7 @@ def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
         for middleware in reversed(
             collect_middleware(runtime, "wrap_call", call=call, runtime=runtime)
         ):
-            handler = layer(middleware, handler)
+            handler = _bind(middleware, handler)
     return handler
 
 
