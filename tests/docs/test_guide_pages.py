@@ -303,3 +303,20 @@ def test_the_rate_limiter_example_spaces_ollama_calls_only():
         return time.monotonic() - started
 
     assert asyncio.run(three()) >= 1.9  # three calls: starts at 0, 1 and 2 s
+
+
+def test_every_hook_in_the_reference_has_an_example_implementing_it():
+    """Each hook's section of hooks.md shows a ``@hookimpl`` of that very hook."""
+    from gluellm import hookspecs
+
+    text = (ROOT / "docs/plugins/hooks.md").read_text()
+    sections = re.split(r"^### `", text, flags=re.MULTILINE)[1:]
+    examples = {section.split("(", 1)[0]: section for section in sections}
+    hooks = [name for name, value in vars(hookspecs).items() if hasattr(value, "gluellm_spec")]
+    assert len(hooks) >= 15
+    for hook in hooks:
+        section = examples.get(hook, "")
+        codes = [code for _, code in blocks_of(section)]
+        assert any(
+            re.search(rf"^@hookimpl\b[^\n]*\ndef {hook}\(", code, re.MULTILINE) for code in codes
+        ), f"docs/plugins/hooks.md: the {hook} section has no example implementing it"
