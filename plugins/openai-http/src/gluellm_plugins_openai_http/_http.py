@@ -75,12 +75,19 @@ class Sender:
         if extra:
             headers.update(extra)
         data = dumps(wire.chat_body(call))
-        if not call.stream:
-            status, answer_headers, body = await self._post(session, endpoint, call, data, headers)
-            if status >= 400:
-                raise self._status_error(status, answer_headers, body, endpoint, call)
-            return self._parse(wire.chat_response, status, answer_headers, body, endpoint, call)
-        return await self._open_stream(session, endpoint, call, data, headers)
+        if call.stream:
+            return await self._open_stream(session, endpoint, call, data, headers)
+        # Inline rather than through `_post`: a coroutine frame less on every resume.
+        try:
+            async with session.post(endpoint.chat_url, data=data, headers=headers) as resp:
+                status, answer_headers, body = resp.status, resp.headers, await resp.read()
+        except NETWORK_ERRORS as error:
+            raise errors.network_error(
+                error, provider=self.provider, correlation_id=call.correlation_id
+            ) from error
+        if status >= 400:
+            raise self._status_error(status, answer_headers, body, endpoint, call)
+        return self._parse(wire.chat_response, status, answer_headers, body, endpoint, call)
 
     async def embed(
         self, session: aiohttp.ClientSession, endpoint: Endpoint, call: ModelCall
