@@ -91,7 +91,7 @@ CORE_MARKERS = {
     "test-structured-output": "CityInfo(",
     "test-multi-turn-conversation": "messages remembered",
     "demo": "4. Conversation memory",
-    "examples": "basic_completion",
+    "examples": "basic_usage",
     "test-hooks": "wrap_tool get_weather",
     "test-correlation-ids": "given: cli-demo-request-42 -> result: cli-demo-request-42",
     "test-error-handling": "ok   failing tool",

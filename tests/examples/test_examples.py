@@ -17,7 +17,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 # Script -> what it prints when it worked, and the files it must write to its folder.
 EXPECTED: dict[str, tuple[list[str], list[str]]] = {
-    "basic_completion": (["answer: (test model)", "BASIC COMPLETION OK"], []),
+    "basic_usage": (["answer: (test model)", "BASIC USAGE OK"], []),
     "tool_calling": (["tool: get_weather(", "TOOL CALLING OK"], []),
     "structured_output": (["PersonInfo(name=", "STRUCTURED OUTPUT OK"], []),
     "streaming": (["chunks, tokens:", "STREAMING OK"], []),
@@ -72,9 +72,9 @@ def test_gluellm_examples_lists_and_runs_them(tmp_path: Path) -> None:
     )
     for name in EXPECTED:
         assert f"  {name}" in listing.stdout
-    assert "Basic completion: one call" in listing.stdout  # the docstring's first line
+    assert "Basic usage: one completion" in listing.stdout  # the docstring's first line
     run = subprocess.run(
-        [*command, "run", "basic_completion"],
+        [*command, "run", "basic_usage"],
         capture_output=True,
         text=True,
         env=env,
@@ -83,12 +83,12 @@ def test_gluellm_examples_lists_and_runs_them(tmp_path: Path) -> None:
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    assert "BASIC COMPLETION OK" in run.stdout
+    assert "BASIC USAGE OK" in run.stdout
     missing = subprocess.run(
         [*command, "run", "nope"], capture_output=True, text=True, env=env, timeout=60
     )
     assert missing.returncode == 1
-    assert missing.stderr.startswith("error: no example 'nope'; there are: basic_completion")
+    assert missing.stderr.startswith("error: no example 'nope'; there are: basic_usage")
 
 
 def test_examples_folder_missing_says_where_they_are(tmp_path: Path) -> None:

@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
 
     @group.command("run")
     def run(
-        name: Annotated[str, typer.Argument(help="The example's name, e.g. basic_completion.")],
+        name: Annotated[str, typer.Argument(help="The example's name, e.g. basic_usage.")],
     ) -> None:
         """Run one example script with this Python; its exit code is the command's."""
         folder = examples_dir()

@@ -1,4 +1,4 @@
-"""Basic completion: one call, the answer, its tokens and correlation ID."""
+"""Basic usage: one completion, the answer, its tokens and correlation ID."""
 
 import asyncio
 import os
@@ -16,7 +16,7 @@ async def main() -> None:
     print("answer:", result.final_response)
     print("tokens:", result.tokens_used)
     print("model:", result.model)
-    print("BASIC COMPLETION OK")
+    print("BASIC USAGE OK")
 
 
 asyncio.run(main())
