@@ -127,6 +127,25 @@ def test_a_generated_project_is_lint_clean(kind, tmp_path):
         assert done.returncode == 0, f"ruff {args[0]}:\n{done.stdout}{done.stderr}"
 
 
+MYPY = Path(sys.executable).parent / "mypy"
+
+
+@pytest.mark.skipif(not MYPY.exists(), reason="mypy is not installed")
+def test_the_generated_packages_pass_mypy_strict(tmp_path):
+    projects = {kind: _generate(f"check-{kind}", kind, tmp_path / "out") for kind in KINDS}
+    packages = [arg for kind in KINDS for arg in ("-p", f"gluellm_plugins_check_{kind}")]
+    done = subprocess.run(
+        [str(MYPY), "--strict", "--cache-dir", str(tmp_path / "cache"), *packages],
+        cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": os.pathsep.join(str(p / "src") for p in projects.values())},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues found in 14 source files" in done.stdout
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_project_has_the_entry_point_hooks_and_tests(kind, tmp_path):
     project = _generate("my-cache", kind, tmp_path)
