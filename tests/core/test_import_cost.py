@@ -74,7 +74,10 @@ def test_public_names_resolve_and_stay_in_step():
     } - {"annotations", "TYPE_CHECKING", "Any", "hookimpl"}
     assert typed == lazy  # what type checkers see is what users get
     for name in gluellm.__all__:
-        assert getattr(gluellm, name) is not None
+        try:
+            assert getattr(gluellm, name) is not None
+        except ImportError as error:  # a plugin's name, with only core installed
+            assert "pip install gluellm-plugins-" in str(error)
 
 
 def test_gluellm_help_does_not_load_rich():
