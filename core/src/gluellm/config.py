@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = None
     xai_api_key: SecretStr | None = None
 
+    _env_api_keys: dict[str, str | None] = PrivateAttr(default_factory=dict)
+
     def price_for(self, model: str) -> ModelPrice | None:
         """The price the user set for ``model`` (``provider:model`` or ``provider/model``)."""
         if not self.model_prices:
@@ -101,13 +103,29 @@ class Settings(BaseSettings):
         return price
 
     def api_key_for(self, provider: str) -> str | None:
-        """The ``GLUELLM_<PROVIDER>_API_KEY`` value for ``provider``, if set."""
+        """The ``GLUELLM_<PROVIDER>_API_KEY`` value for ``provider``, if set.
+
+        Declared fields (``openai_api_key`` ...) are read as they are now, so a value
+        assigned in code applies. Other providers' variables are read from the
+        environment once, like every setting (`reload_settings` reads them again): this
+        runs on every call, and an environment lookup costs microseconds.
+        """
         field = f"{provider}_api_key"
-        if field in type(self).model_fields:
+        if field in _KEY_FIELDS:
             secret = getattr(self, field)
             return secret.get_secret_value() if isinstance(secret, SecretStr) else None
-        # Providers without a declared field: read the environment directly.
-        return os.environ.get(f"GLUELLM_{provider.upper()}_API_KEY") or None
+        # The private dict itself: `self._env_api_keys` goes through pydantic's slower
+        # attribute hook on every call.
+        cache: dict[str, str | None] = self.__pydantic_private__["_env_api_keys"]  # type: ignore[index]
+        try:
+            return cache[provider]
+        except KeyError:
+            key = cache[provider] = os.environ.get(f"GLUELLM_{provider.upper()}_API_KEY") or None
+            return key
+
+
+_KEY_FIELDS = frozenset(name for name in Settings.model_fields if name.endswith("_api_key"))
+"""The providers' key settings `Settings` declares (``openai_api_key`` ...)."""
 
 
 class PluginSettings(BaseSettings):

@@ -88,9 +88,9 @@ def estimate_cost(
     user_price = runtime.settings.price_for(model)
     if user_price is not None:
         return price_cost(user_price, usage)
-    hook = runtime.plugin_manager.hook.estimate_cost
-    if not hook.get_hookimpls():
+    if not runtime.implements("estimate_cost"):
         return None
+    hook = runtime.plugin_manager.hook.estimate_cost
     try:
         cost: float | None = hook(
             model=model, provider=provider, usage=usage, operation=operation, runtime=runtime

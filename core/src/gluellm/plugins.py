@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import importlib.metadata
 import inspect
 import os
 import sys
 import threading
 import warnings
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import attrs
 import pluggy
@@ -38,6 +37,9 @@ import pluggy
 from gluellm import hookspecs
 from gluellm._markers import PROJECT_NAME
 from gluellm.errors import LLMError
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 _Request = TypeVar("_Request")
 _Response = TypeVar("_Response")
@@ -316,6 +318,10 @@ class PluginManager(pluggy.PluginManager):
             self.enable_tracing()
         try:
             with self._batching() as problems:
+                # Imported here: importlib.metadata costs ~30 ms, and `import gluellm`
+                # (or a client given its own plugin manager) may never load entry points.
+                import importlib.metadata
+
                 for entry_point in importlib.metadata.entry_points(group=PROJECT_NAME):
                     dist = entry_point.dist
                     dist_name = dist.metadata["Name"] if dist else None

@@ -329,12 +329,11 @@ async def execute_run(run: RunRequest, body: RunHandler) -> Any:
         whose end ``on_run_end`` observers hear about when the stream ends.
     """
     runtime = run.runtime
-    hook = runtime.plugin_manager.hook
     handler = body
-    if hook.wrap_run.get_hookimpls():
+    if runtime.implements("wrap_run"):
         for middleware in reversed(collect_middleware(runtime, "wrap_run", run=run)):
             handler = layer(middleware, handler)
-    observed = bool(hook.on_run_end.get_hookimpls())
+    observed = runtime.implements("on_run_end")
     started = time.perf_counter()
     token = _current_run.set(run)
     try:

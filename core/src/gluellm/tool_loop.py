@@ -254,7 +254,7 @@ def notify_tool_calls(
     while run is not None:
         run.stats.tool_calls += len(executions)
         run = run.parent
-    if runtime.plugin_manager.hook.on_tool_call.get_hookimpls():
+    if runtime.implements("on_tool_call"):
         for execution in executions:
             call_each(runtime.plugin_manager, "on_tool_call", execution=execution, runtime=runtime)
 

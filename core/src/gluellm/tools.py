@@ -273,7 +273,7 @@ async def execute_tool_call(
     invocation = ToolInvocation(
         request=request, tool=tools.get(request.name), run=run, correlation_id=correlation_id
     )
-    if runtime is None or not runtime.plugin_manager.hook.wrap_tool.get_hookimpls():
+    if runtime is None or not runtime.implements("wrap_tool"):
         return await _execute(invocation, tools)
     from gluellm.middleware import collect_middleware, layer
 
