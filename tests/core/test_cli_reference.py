@@ -14,6 +14,7 @@ import os
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,60 +28,11 @@ from gluellm.errors import AuthenticationError
 from gluellm.plugins import create_plugin_manager
 from gluellm.testing import FunctionTransport, reply, tool_call
 
-# The command lines of the spec's "CLI Reference" (GlueLLM README, sections "Available
-# Commands" and "Workflow Test Commands"), copied as written: the spec file lives
-# outside this repository.
+# The spec's "CLI Reference" command lines, shared with the other reference test.
 CLI_REFERENCE = [
-    "gluellm test-completion",
-    "gluellm test-tool-call",
-    "gluellm test-streaming",
-    'gluellm test-streaming -m "Tell me a joke"',
-    "gluellm test-structured-output",
-    'gluellm test-structured-output -d "Paris, France has 2 million people"',
-    "gluellm test-multi-turn-conversation",
-    "gluellm test-multi-turn-conversation -t 5",
-    "gluellm demo",
-    "gluellm examples",
-    "gluellm test-batch-processing",
-    "gluellm test-batch-processing -c 10 -n 5",
-    "gluellm test-hooks",
-    "gluellm test-correlation-ids",
-    "gluellm test-api-key-pool",
-    "gluellm test-api-key-pool -k 3",
-    "gluellm test-telemetry",
-    "gluellm test-error-handling",
-    "gluellm test-rate-limiting",
-    "gluellm test-rate-limiting -r 10",
-    "gluellm test-timeout",
-    "gluellm test-timeout -t 10.0",
-    "gluellm test-tool-without-execution",
-    "gluellm test-different-models",
-    "gluellm test-different-models -m openai:gpt-4o -m anthropic:claude-3-sonnet",
-    "gluellm run-tests",
-    "gluellm run-tests --verbose",
-    "gluellm run-tests -c TestBasicToolCalling",
-    "gluellm run-tests -t test_single_tool_call",
-    "gluellm run-tests --no-integration",
-    "gluellm test-iterative-workflow",
-    'gluellm test-iterative-workflow -i "Write about AI" -n 3 -c 2',
-    "gluellm test-pipeline-workflow",
-    'gluellm test-pipeline-workflow -i "Topic: Python" -s 3',
-    "gluellm test-debate-workflow",
-    'gluellm test-debate-workflow -t "Is remote work better?" -r 3 --no-judge',
-    "gluellm test-reflection-workflow",
-    'gluellm test-reflection-workflow -i "Write about AI" -r 3',
-    "gluellm test-chain-of-density-workflow",
-    "gluellm test-socratic-workflow",
-    'gluellm test-socratic-workflow -t "What is Python?" -e 5',
-    "gluellm test-rag-workflow",
-    "gluellm test-round-robin-workflow",
-    "gluellm test-consensus-workflow",
-    "gluellm test-hierarchical-workflow",
-    "gluellm test-map-reduce-workflow",
-    "gluellm test-react-workflow",
-    "gluellm test-mixture-of-experts-workflow",
-    "gluellm test-constitutional-workflow",
-    "gluellm test-tree-of-thoughts-workflow",
+    line
+    for line in (Path(__file__).parents[1] / "cli_reference.txt").read_text().splitlines()
+    if line and not line.startswith("#")
 ]
 
 # What each core command prints when it worked (beyond exit code 0).
