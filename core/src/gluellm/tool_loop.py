@@ -77,7 +77,7 @@ class LoopState:
             BudgetExceededError: The run (or a run enclosing it) has spent its budget;
                 the error carries the result so far.
         """
-        call = attrs.evolve(self.template, messages=[*self.system, *self.history])
+        call = self.template.with_messages([*self.system, *self.history])
         spent = check_budget(call.run)
         if spent is not None:
             run, reason = spent
