@@ -112,9 +112,15 @@ async def _provider_batch(
         return 0, 0
 
     def status(batch: Any) -> None:
-        counts = getattr(batch, "request_counts", None)
-        done = getattr(counts, "completed", "?")
-        typer.echo(f"provider batch {batch.id}: {batch.status} ({done}/{len(requests)})", err=True)
+        counts: Any = getattr(batch, "request_counts", None)
+        if hasattr(counts, "completed"):  # OpenAI
+            done: Any = counts.completed
+        elif hasattr(counts, "processing"):  # Anthropic: all but those still processing
+            done = len(requests) - int(counts.processing)
+        else:
+            done = "?"
+        state = getattr(batch, "status", None) or getattr(batch, "processing_status", "?")
+        typer.echo(f"provider batch {batch.id}: {state} ({done}/{len(requests)})", err=True)
 
     response = await provider_batch_complete(requests, poll_interval=poll_interval, on_poll=status)
     writer = ResultWriter(out_path)

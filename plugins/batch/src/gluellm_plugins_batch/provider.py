@@ -1,4 +1,6 @@
-"""Provider Batch APIs: submit `BatchRequest`s to OpenAI's Batch API, poll, fetch, cancel.
+"""Provider Batch APIs: submit `BatchRequest`s to OpenAI Batch or Anthropic Message Batches.
+
+Submit, poll, fetch results, cancel.
 
 For jobs too large for live calls, or where the provider's batch discount matters
 more than latency (results within the completion window, typically hours). The
@@ -6,6 +8,12 @@ requests become one JSONL file (``custom_id`` = the request's ID) uploaded throu
 any-llm (``acreate_batch``); status and cancel go through any-llm too; the output and
 error files are read with the SDK client any-llm built, and each line is mapped back by
 ``custom_id`` into the same `BatchResponse` live batches return.
+
+An ``anthropic:`` model goes to Message Batches instead, with the anthropic SDK's
+``AsyncAnthropic`` (key from the settings, base URL from ``ANTHROPIC_BASE_URL``): the
+requests are sent inline (``custom_id`` + Messages ``params``), ``processing_status``
+``ended`` is the end, and the results stream's lines (``succeeded``, ``errored``,
+``canceled``, ``expired``) are mapped back by ``custom_id`` the same way.
 
 A provider batch is one model turn per request: tools are offered to the model, but
 tool calls come back in `BatchResult.pending_tool_calls` (nothing runs them).
@@ -29,16 +37,29 @@ from gluellm_plugins_batch.runner import not_started
 if TYPE_CHECKING:
     from gluellm.runtime import Runtime
 
-SUPPORTED_PROVIDERS = ("openai",)
+SUPPORTED_PROVIDERS = ("openai", "anthropic")
 """Providers whose Batch API this module speaks."""
 
-BATCH_DISCOUNT = {"openai": 0.5}
-"""Share of the live price a provider bills for batch requests (OpenAI: half)."""
+BATCH_DISCOUNT = {"openai": 0.5, "anthropic": 0.5}
+"""Share of the live price a provider bills for batch requests (both: half)."""
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
 """Statuses after which a batch changes no more."""
 
+ANTHROPIC_MAX_TOKENS = 4096
+"""``max_tokens`` of each Message Batches request (the Messages API requires one)."""
+
 _INSTALL_HINT = "pip install 'gluellm-plugins-batch[provider]'"
+
+
+async def _load_anthropic() -> Any:
+    try:
+        return await asyncio.to_thread(importlib.import_module, "anthropic")
+    except ImportError as error:
+        raise ImportError(
+            "Anthropic Message Batches go through the anthropic SDK, which is not installed. "
+            f"Install it with: {_INSTALL_HINT}"
+        ) from error
 
 
 async def _load_any_llm() -> Any:
@@ -74,6 +95,31 @@ def request_line(request: BatchRequest, runtime: Runtime) -> dict[str, Any]:
     return {"custom_id": request.id, "method": "POST", "url": "/v1/chat/completions", "body": body}
 
 
+def anthropic_request(request: BatchRequest, runtime: Runtime) -> dict[str, Any]:
+    """The Message Batches entry of ``request``: ``custom_id`` and Messages ``params``."""
+    line = request_line(request, runtime)
+    body = line["body"]
+    system, user = body["messages"]
+    params: dict[str, Any] = {
+        "model": body["model"],
+        "max_tokens": ANTHROPIC_MAX_TOKENS,
+        "messages": [user],
+    }
+    if system["content"]:
+        params["system"] = system["content"]
+    if "tools" in body:
+        params["tools"] = [
+            {
+                "name": tool["function"]["name"],
+                "description": tool["function"].get("description") or "",
+                "input_schema": tool["function"].get("parameters")
+                or {"type": "object", "properties": {}},
+            }
+            for tool in body["tools"]
+        ]
+    return {"custom_id": request.id, "params": params}
+
+
 class ProviderBatch:
     """A batch submitted to a provider's Batch API.
 
@@ -82,7 +128,7 @@ class ProviderBatch:
 
     Attributes:
         id: The provider's batch ID.
-        provider: ``openai``.
+        provider: ``openai`` or ``anthropic``.
         model: The ``provider:model`` string every request used.
         requests: The submitted requests by ID (for metadata and missing results).
     """
@@ -115,8 +161,10 @@ class ProviderBatch:
         Args:
             requests: The requests; all must use one model (a Batch API file holds one
                 model's requests), and their IDs must be unique.
-            api_key: Key; by default ``GLUELLM_OPENAI_API_KEY``, else ``OPENAI_API_KEY``.
-            base_url: Endpoint; by default the SDK's (``OPENAI_BASE_URL``).
+            api_key: Key; by default ``GLUELLM_<PROVIDER>_API_KEY``, else
+                ``OPENAI_API_KEY`` / ``ANTHROPIC_API_KEY``.
+            base_url: Endpoint; by default the SDK's (``OPENAI_BASE_URL`` /
+                ``ANTHROPIC_BASE_URL``).
             metadata: Labels stored with the batch at the provider.
             runtime: Settings and tools to use; by default the current runtime.
 
@@ -146,8 +194,19 @@ class ProviderBatch:
                 f"No provider Batch API support for {provider!r} (supported: "
                 f"{', '.join(SUPPORTED_PROVIDERS)}); run it as a live batch instead."
             )
-        any_llm = await _load_any_llm()
         key = api_key or active.settings.api_key_for(provider)
+        if provider == "anthropic":
+            anthropic = await _load_anthropic()
+            client = anthropic.AsyncAnthropic(api_key=key, base_url=base_url)
+            try:
+                batch = await client.messages.batches.create(
+                    requests=[anthropic_request(r, active) for r in requests]
+                )
+            except BaseException:
+                await client.close()
+                raise
+            return cls(client, batch, model, requests, active)
+        any_llm = await _load_any_llm()
         llm = any_llm.AnyLLM.create(provider, api_key=key, api_base=base_url)
         lines = [json.dumps(request_line(r, active)) for r in requests]
         path = await asyncio.to_thread(_write_temp, "\n".join(lines) + "\n")
@@ -165,8 +224,11 @@ class ProviderBatch:
         return cls(llm, batch, model, requests, active)
 
     async def status(self) -> Any:
-        """Fetch the batch object again (``status``, ``request_counts`` ...)."""
-        self.batch = await self._llm.aretrieve_batch(self.id)
+        """Fetch the batch object again (``status`` / ``processing_status``, counts ...)."""
+        if self.provider == "anthropic":
+            self.batch = await self._llm.messages.batches.retrieve(self.id)
+        else:
+            self.batch = await self._llm.aretrieve_batch(self.id)
         return self.batch
 
     async def wait(
@@ -177,13 +239,30 @@ class ProviderBatch:
             batch = await self.status()
             if on_poll is not None:
                 on_poll(batch)
-            if batch.status in TERMINAL_STATUSES:
+            if self.done:
                 return batch
             await asyncio.sleep(poll_interval)
 
+    @property
+    def done(self) -> bool:
+        """Whether the last fetched batch object is in a terminal status."""
+        if self.provider == "anthropic":
+            return bool(self.batch.processing_status == "ended")
+        return self.batch.status in TERMINAL_STATUSES
+
+    @property
+    def final_status(self) -> str:
+        """The last fetched status (Anthropic: ``processing_status``)."""
+        if self.provider == "anthropic":
+            return str(self.batch.processing_status)
+        return str(self.batch.status)
+
     async def cancel(self) -> Any:
         """Ask the provider to cancel; finished requests' results stay available."""
-        self.batch = await self._llm.acancel_batch(self.id)
+        if self.provider == "anthropic":
+            self.batch = await self._llm.messages.batches.cancel(self.id)
+        else:
+            self.batch = await self._llm.acancel_batch(self.id)
         return self.batch
 
     async def results(self) -> BatchResponse:
@@ -192,8 +271,25 @@ class ProviderBatch:
         Requests the provider did not answer (a cancelled or expired batch) have
         ``status="cancelled"`` results.
         """
-        batch = self.batch
         found: dict[str, BatchResult] = {}
+        if self.provider == "anthropic":
+            await self._anthropic_results(found)
+        else:
+            await self._openai_results(found)
+        results = []
+        for index, request_id in enumerate(self._order):
+            result = found.get(request_id)
+            if result is None:
+                result = not_started(index, self.requests[request_id]).model_copy(
+                    update={"error": f"no result: the provider batch ended as {self.final_status}"}
+                )
+            else:
+                result = result.model_copy(update={"index": index})
+            results.append(result)
+        return BatchResponse.from_results(results, time.perf_counter() - self._started, self.id)
+
+    async def _openai_results(self, found: dict[str, BatchResult]) -> None:
+        batch = self.batch
         for file_id in (batch.output_file_id, batch.error_file_id):
             if not file_id:
                 continue
@@ -203,17 +299,75 @@ class ProviderBatch:
                     result = self._result(json.loads(line))
                     if result is not None:
                         found[result.id] = result
-        results = []
-        for index, request_id in enumerate(self._order):
-            result = found.get(request_id)
-            if result is None:
-                result = not_started(index, self.requests[request_id]).model_copy(
-                    update={"error": f"no result: the provider batch ended as {batch.status}"}
-                )
-            else:
-                result = result.model_copy(update={"index": index})
-            results.append(result)
-        return BatchResponse.from_results(results, time.perf_counter() - self._started, self.id)
+
+    async def _anthropic_results(self, found: dict[str, BatchResult]) -> None:
+        if self.batch.processing_status != "ended":
+            return  # no results file before the end
+        decoder = await self._llm.messages.batches.results(self.id)
+        async for entry in decoder:
+            result = self._anthropic_result(entry.model_dump(mode="json"))
+            if result is not None:
+                found[result.id] = result
+
+    def _anthropic_result(self, line: dict[str, Any]) -> BatchResult | None:
+        request = self.requests.get(str(line.get("custom_id")))
+        if request is None:
+            return None
+        outcome = line.get("result") or {}
+        kind = outcome.get("type")
+        common: dict[str, Any] = {
+            "id": request.id,
+            "metadata": dict(request.metadata),
+            "model": self.model,
+        }
+        if kind in ("canceled", "expired"):
+            return BatchResult(
+                success=False,
+                status="cancelled",
+                error=f"no result: the request was {kind} in the provider batch",
+                error_type=f"ProviderBatch{str(kind).capitalize()}",
+                **common,
+            )
+        if kind != "succeeded":
+            error = (outcome.get("error") or {}).get("error") or outcome.get("error") or {}
+            return BatchResult(
+                success=False,
+                status="error",
+                error=str(error.get("message") or f"the request {kind or 'failed'}"),
+                error_type=str(error.get("type") or "ProviderBatchError"),
+                **common,
+            )
+        message = outcome.get("message") or {}
+        blocks = message.get("content") or []
+        text = "".join(b.get("text") or "" for b in blocks if b.get("type") == "text")
+        pending = [
+            {
+                "id": b.get("id"),
+                "tool_name": b.get("name"),
+                "arguments": json.dumps(b.get("input")),
+            }
+            for b in blocks
+            if b.get("type") == "tool_use"
+        ]
+        raw = message.get("usage")
+        usage = None
+        if isinstance(raw, dict):
+            prompt = int(raw.get("input_tokens") or 0)
+            completion = int(raw.get("output_tokens") or 0)
+            usage = {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            }
+        tokens, cost = self._usage(usage)
+        return BatchResult(
+            success=True,
+            response=text,
+            tokens_used=tokens,
+            estimated_cost_usd=cost,
+            pending_tool_calls=pending,
+            **common,
+        )
 
     def _result(self, line: dict[str, Any]) -> BatchResult | None:
         request = self.requests.get(str(line.get("custom_id")))
@@ -274,7 +428,10 @@ class ProviderBatch:
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
-        await _close(self._llm)
+        if self.provider == "anthropic":
+            await self._llm.close()
+        else:
+            await _close(self._llm)
 
 
 def _write_temp(text: str) -> Path:

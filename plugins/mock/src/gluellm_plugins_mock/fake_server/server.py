@@ -22,6 +22,7 @@ from typing import TypeAlias
 from aiohttp import web
 
 from gluellm_plugins_mock.fake_server import anthropic_wire, embeddings_wire, openai_wire
+from gluellm_plugins_mock.fake_server.anthropic_batches import AnthropicBatchStore
 from gluellm_plugins_mock.fake_server.batches import BatchStore
 from gluellm_plugins_mock.fake_server.defaults import estimate_usage
 from gluellm_plugins_mock.fake_server.playback import (
@@ -89,6 +90,8 @@ class FakeProviderServer:
             self._routes[("GET", f"{prefix}/models")] = self._models
         self.batches = BatchStore(self)  # the OpenAI files and batches endpoints
         self._routes.update(self.batches.routes())
+        self.anthropic_batches = AnthropicBatchStore(self)  # Anthropic's Message Batches
+        self._routes.update(self.anthropic_batches.routes())
 
     # -- addresses ---------------------------------------------------------------------
 
@@ -168,6 +171,7 @@ class FakeProviderServer:
         """Forget the queue, responder, records, counters and latency settings."""
         self._queue.clear()
         self.batches.reset()
+        self.anthropic_batches.reset()
         self.responder = None
         self.requests.clear()
         self.errors.clear()
@@ -274,8 +278,10 @@ class FakeProviderServer:
         )
         if self.record_requests:
             self.requests.append(record)
-        route = self._routes.get((request.method, request.path)) or self.batches.route(
-            request.method, request.path
+        route = (
+            self._routes.get((request.method, request.path))
+            or self.batches.route(request.method, request.path)
+            or self.anthropic_batches.route(request.method, request.path)
         )
         try:
             if self.latency > 0:
