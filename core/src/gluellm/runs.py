@@ -16,7 +16,6 @@ agent called as a tool) has that run as ``parent``, so records and spans tie bac
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
@@ -120,11 +119,6 @@ class RunRequest:
     extensions: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
 
     @property
-    def streamed(self) -> bool:
-        """Whether the run's output is a `StreamedRun`."""
-        return self.operation.startswith("stream_")
-
-    @property
     def root(self) -> RunRequest:
         """The outermost enclosing run (this one when it has no parent)."""
         run = self
@@ -195,16 +189,6 @@ _current_run: ContextVar[RunRequest | None] = ContextVar("gluellm_current_run", 
 def current_run() -> RunRequest | None:
     """The run executing in this context (the parent of runs started now), if any."""
     return _current_run.get()
-
-
-@contextlib.contextmanager
-def run_context(run: RunRequest | None) -> Any:
-    """Make ``run`` the current run inside the block."""
-    token = _current_run.set(run)
-    try:
-        yield run
-    finally:
-        _current_run.reset(token)
 
 
 class StreamedRun:
