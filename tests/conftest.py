@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import sys
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -54,3 +56,25 @@ def _no_real_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _KEY_VARS:
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(f"GLUELLM_{name}", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_inherited_default_runtime() -> Iterator[None]:
+    """Every test builds its own default runtime, from its own environment.
+
+    The default runtime is configured once per process from the environment of its first
+    use. Without this, a test that set ``GLUELLM_LOAD_PLUGINS`` could leave a runtime
+    with most plugins switched off for whichever test ran next on that worker (it
+    happened: a workflows CLI test broke the testing guide's fake-server example).
+    """
+    _drop_default_runtime()
+    yield
+    _drop_default_runtime()
+
+
+def _drop_default_runtime() -> None:
+    # Only when gluellm is already imported: importing it here would warm the import
+    # for every test and hide cold-import bugs.
+    runtime_module = sys.modules.get("gluellm.runtime")
+    if runtime_module is not None:
+        runtime_module._default_runtime = None  # type: ignore[attr-defined]
