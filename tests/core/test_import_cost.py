@@ -118,6 +118,11 @@ def test_import_gluellm_api_loads_no_pydantic_and_no_sdk():
     assert "pydantic" in _loaded_after("import gluellm.api; gluellm.api.GlueLLM()", HEAVY_FOR_API)
 
 
+def test_import_gluellm_api_leaves_asyncio_to_the_first_call():
+    # asyncio (with ssl, socket, subprocess ...) was 40% of `import gluellm.api`.
+    assert _loaded_after("import gluellm.api", ("asyncio", "ssl")) == []
+
+
 def test_public_api_names_import_from_gluellm_api_as_before():
     setup = (
         "from gluellm.api import EmbeddingResult, StreamChunk, ToolExecutionResult\n"

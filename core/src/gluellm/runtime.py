@@ -7,7 +7,6 @@ a plugin manager of their own.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import warnings
@@ -20,6 +19,8 @@ from gluellm.errors import ConfigurationError
 from gluellm.plugins import PluginManager, call_each, create_plugin_manager
 
 if TYPE_CHECKING:
+    import asyncio
+
     from gluellm.call import Transport
     from gluellm.config import PluginSettings, Settings
     from gluellm.tools import Tool
@@ -298,6 +299,8 @@ class Runtime:
         """
         if self._started or _in_startup.get():  # a call made by a startup hook: go on
             return
+        import asyncio
+
         starting = self._starting
         loop = asyncio.get_running_loop()
         if starting is None or starting.done() or starting.get_loop() is not loop:
@@ -311,6 +314,21 @@ class Runtime:
         await _await_all(call_each(self.plugin_manager, "startup", runtime=self))
         self._started = True
 
+    def ready_here(self) -> bool:
+        """Whether calls on the running event loop can go straight on.
+
+        True once the runtime has started and `watch_loop` has seen this loop; callers
+        await `startup` and `watch_loop` only when it is False.
+        """
+        watched = self._watched
+        if not self._started or watched is None:
+            return False
+        # Imported here, not at module level: `import gluellm` stays free of asyncio (a
+        # third of its import time), and a running call has imported it already.
+        import asyncio
+
+        return watched() is asyncio.get_running_loop()
+
     async def watch_loop(self) -> None:
         """Close this loop's transport clients when the loop shuts down.
 
@@ -319,6 +337,8 @@ class Runtime:
         suspended generator per loop gets to close the clients while the loop still
         runs: no "Unclosed client session" warnings, no leaked connections.
         """
+        import asyncio
+
         loop = asyncio.get_running_loop()
         watched = self._watched
         if watched is not None and watched() is loop:  # every call asks: keep it cheap
