@@ -22,7 +22,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypedDict, TypeVar
 import attrs
 
 from gluellm.call import Message, ModelCall, new_correlation_id
-from gluellm.correlation import correlation_scope, get_correlation_id
+from gluellm.correlation import (
+    bind_correlation_id,
+    correlation_scope,
+    get_correlation_id,
+    unbind_correlation_id,
+)
 from gluellm.costs import Budget
 from gluellm.errors import (
     APIConnectionError,
@@ -473,7 +478,9 @@ class GlueLLM:
         options: _CallOptions,
         operation: str,
     ) -> ToolExecutionResult:
-        with correlation_scope(options.correlation_id) as scoped_id:
+        # correlation_scope without the context manager: this runs on every call.
+        scoped_id, token = bind_correlation_id(options.correlation_id)
+        try:
             prepared = self._prepare(
                 user_message, response_format, execute_tools, options, scoped_id, operation
             )
@@ -487,6 +494,8 @@ class GlueLLM:
                 )
 
             result: ToolExecutionResult = await execute_run(prepared.run, body)
+        finally:
+            unbind_correlation_id(token)
         self._remember_turn(prepared)
         return result
 
@@ -541,9 +550,11 @@ class GlueLLM:
         runtime = self._runtime()
         settings = runtime.settings
         model = options.model or self.model or settings.default_model
-        tools = as_tools(self._current_tools(), runtime.tools)
+        specs = self._current_tools()
+        tools = as_tools(specs, runtime.tools) if specs else {}
         params = self.params.merged(options.params)
-        params.check_tools(list(tools))
+        if params.tool_choice is not None:
+            params.check_tools(list(tools))
         system_prompt = self.system_prompt or settings.default_system_prompt
         system_text = _system_text(system_prompt, tuple(tools.values()))
         conversation = self.conversation if self._remember else None
@@ -711,8 +722,9 @@ def _resolve_correlation_id(given: str | None) -> str:
     return given or get_correlation_id() or new_correlation_id()
 
 
-@attrs.frozen
-class _PreparedRun:
+class _PreparedRun(NamedTuple):
+    """Everything one run needs (a tuple: built on every call)."""
+
     template: ModelCall
     system: list[Message]
     history: list[Message]

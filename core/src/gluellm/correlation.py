@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from gluellm.call import new_correlation_id
 
@@ -21,6 +21,22 @@ _current: ContextVar[str | None] = ContextVar("gluellm_correlation_id", default=
 def get_correlation_id() -> str | None:
     """The correlation ID of the call running in this context, if any."""
     return _current.get()
+
+
+def bind_correlation_id(correlation_id: str | None = None) -> tuple[str, Token[str | None]]:
+    """Enter a correlation scope without a context manager (for hot paths).
+
+    Returns:
+        The scope's ID (the given one, the enclosing one, or a new one) and the token
+        to pass to `unbind_correlation_id` when the scope ends.
+    """
+    value = correlation_id or _current.get() or new_correlation_id()
+    return value, _current.set(value)
+
+
+def unbind_correlation_id(token: Token[str | None]) -> None:
+    """End a scope entered with `bind_correlation_id`."""
+    _current.reset(token)
 
 
 @contextlib.contextmanager

@@ -239,9 +239,10 @@ def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
 
 async def run_call(call: ModelCall, runtime: Runtime) -> ModelResponse:
     """Send one model call through the pipeline; count it in its run; tell observers."""
-    if not runtime.started:
-        await runtime.startup()
-    await runtime.watch_loop()
+    if not runtime.ready_here():  # a plain check first: awaiting costs on every call
+        if not runtime.started:
+            await runtime.startup()
+        await runtime.watch_loop()
     if get_runtime() is not runtime:
         # A client given runtime= directly: code that looks the runtime up (a tool
         # that makes calls of its own) must see this one, not the default.

@@ -35,7 +35,8 @@ from gluellm.tools import Tool, ToolExecution, execute_tool_call
 _FENCE = re.compile(r"^```[a-zA-Z]*\s*\n(.*)\n```\s*$", re.DOTALL)
 
 
-@attrs.frozen(kw_only=True)
+# slots=False: built on every call, and a frozen class with a __dict__ builds faster.
+@attrs.frozen(kw_only=True, slots=False)
 class LoopOptions:
     """How one run of the loop behaves."""
 
