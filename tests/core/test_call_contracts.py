@@ -229,6 +229,31 @@ async def test_a_pricing_plugin_prices_what_settings_do_not(plugin_manager, runt
     assert (await complete("hi", model="scripted:unknown")).estimated_cost_usd is None
 
 
+async def test_a_model_without_a_price_is_logged_once_not_on_every_call(plugin_manager, runtime):
+    from loguru import logger
+
+    class Pricer:
+        @hookimpl
+        def estimate_cost(self, model: str, usage: Usage, operation: str) -> float | None:
+            return None
+
+    provider = ScriptedProvider()
+    provider.transport.add(*(reply("ok", usage=(2, 2)) for _ in range(3)))
+    plugin_manager.register(provider)
+    plugin_manager.register(Pricer())
+    model = f"scripted:unpriced-{id(provider)}"  # the once-per-model memory is per process
+    said: list[str] = []
+    sink = logger.add(said.append, level="DEBUG", format="{message}")
+    try:
+        for _ in range(3):
+            assert (await complete("hi", model=model)).estimated_cost_usd is None
+    finally:
+        logger.remove(sink)
+    assert [line for line in said if "no price known" in line and model in line] == [
+        f"no price known for model {model}; its cost is reported as None (said once per model)\n"
+    ]
+
+
 async def test_a_budget_stops_the_tool_loop_at_the_turn_that_would_start_over_it(plugin_manager):
     transport = ScriptedTransport(
         reply(tool_calls=[tool_call("lookup", {"city": "Oslo"})], usage=(3, 1)),  # $5

@@ -4,8 +4,8 @@ Every model turn's cost is estimated once, when the turn finishes: first from th
 prices the user set in ``GLUELLM_MODEL_PRICES`` (USD per million tokens, by model),
 then through the ``estimate_cost`` hook (the ``gluellm-plugins-prices`` plugin answers
 from the genai-prices database; a plugin of your own can price self-hosted or
-negotiated models). A model nobody can price costs ``None`` (logged at DEBUG), never
-an error.
+negotiated models). A model nobody can price costs ``None`` (logged at DEBUG, once per
+model and process), never an error.
 
 A `Budget` bounds what a run (and every run nested in it) may spend: the tool loop
 checks it before each model turn and stops with `BudgetExceededError`, which carries
@@ -100,8 +100,17 @@ def estimate_cost(
 
         logger.opt(exception=True).warning("estimating the cost of {} failed; cost unknown", model)
         return None
-    if cost is None:
+    if cost is None and model not in _unpriced_models:
+        # Once per model: a line per call filled log files and cost more than the call.
+        _unpriced_models.add(model)
         from loguru import logger
 
-        logger.debug("no price known for model {}; its cost is reported as None", model)
+        logger.debug(
+            "no price known for model {}; its cost is reported as None (said once per model)",
+            model,
+        )
     return cost
+
+
+_unpriced_models: set[str] = set()
+"""Models whose missing price was logged already."""
