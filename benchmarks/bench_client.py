@@ -157,7 +157,7 @@ async def make_client(
 
         return send_transport, transport.aclose
     if name in ("gluellm", "gluellm+plugins"):
-        return _gluellm(stack, with_plugins=name == "gluellm+plugins", stream=stream)
+        return await _gluellm(stack, with_plugins=name == "gluellm+plugins", stream=stream)
     raise SystemExit(f"unknown client {name!r}")
 
 
@@ -192,12 +192,12 @@ async def _bare_aiohttp(base: str, stream: bool) -> tuple[Send, Callable[[], Awa
     return send, session.close
 
 
-def _gluellm(
+async def _gluellm(
     stack: str, *, with_plugins: bool, stream: bool
 ) -> tuple[Send, Callable[[], Awaitable[None]]]:
     if stack != "lean":
         os.environ["GLUELLM_ANYLLM_HTTP_STACK"] = stack
-    from gluellm.api import complete, stream_complete
+    from gluellm.api import complete, stream_complete, warmup
     from gluellm.config import Settings
     from gluellm.plugins import create_plugin_manager
     from gluellm.runtime import Runtime, use_runtime
@@ -216,10 +216,12 @@ def _gluellm(
 
             manager.register(anyllm_plugin, name="anyllm")
     runtime = Runtime(manager, settings=Settings(_env_file=None))  # type: ignore[call-arg]
-    # Build the transport now: it reads the stack variable, which the next client
-    # created in this process will change.
-    runtime.transport_for(provider)
     model = f"{provider}:{MODEL}"
+    # What a server does at boot (`gluellm.warmup`): the transport is built now (it
+    # reads the stack variable, which the next client created in this process will
+    # change), and plugins' background work (the prices database) is done before
+    # anything is measured.
+    await warmup(model, runtime=runtime)
 
     async def send_gluellm() -> Any:
         # Scoped per call: several GlueLLM clients (stacks) share this process.

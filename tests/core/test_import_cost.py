@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -172,6 +173,48 @@ async def test_warmup_starts_plugins_and_prepares_each_models_transport():
     assert prepared == [("warm:a", "sk-x", "http://h/v1"), ("warm:b", "sk-x", "http://h/v1")]
     assert started == [runtime]
     assert runtime.started
+    await runtime.aclose()
+
+
+async def test_warmup_waits_for_background_warm_ups_that_calls_do_not_wait_for():
+    import threading
+
+    from gluellm import hookimpl, warmup
+    from gluellm.api import complete
+    from gluellm.plugins import create_plugin_manager
+    from gluellm.runtime import Runtime, use_runtime
+    from gluellm.testing import ScriptedTransport, reply
+
+    release = threading.Event()
+    finished = threading.Event()
+    transport = ScriptedTransport(reply("ok"))
+
+    def background() -> None:
+        release.wait(30)
+        finished.set()
+
+    class Plugin:
+        @hookimpl
+        def register_transports(self, register):
+            register("warm", lambda: transport)
+
+        @hookimpl
+        def startup(self, runtime):
+            threading.Thread(target=background, daemon=True).start()
+            runtime.add_warm_up(finished.wait)
+
+    manager = create_plugin_manager(load_entrypoints=False)
+    manager.register(Plugin(), name="warm-plugin")
+    runtime = Runtime(manager)
+    with use_runtime(runtime):
+        assert (await complete("hi", model="warm:m")).final_response == "ok"  # did not wait
+        assert not finished.is_set()
+        waiting = asyncio.ensure_future(warmup("warm:m", runtime=runtime))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # warmup() waits for the background work
+        release.set()
+        await asyncio.wait_for(waiting, 30)
+    assert finished.is_set()
     await runtime.aclose()
 
 

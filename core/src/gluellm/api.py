@@ -987,7 +987,9 @@ async def warmup(
     """Pay a process's cold start now (at server boot), not in the first request.
 
     Loads GlueLLM's own modules (pydantic, the tool loop, settings), fires the plugins'
-    ``startup`` hooks, and for each model awaits its transport's ``prepare``: the
+    ``startup`` hooks and waits for the background work they started (the prices
+    plugin's price database, see `Runtime.add_warm_up`), and for each model awaits its
+    transport's ``prepare``: the
     provider SDK is imported and the client built, in worker threads, for the running
     event loop. Call it on the loop that will serve the requests (clients are bound to
     their loop), e.g. in a web framework's startup handler.
@@ -1011,6 +1013,7 @@ async def warmup(
     if not chosen.started:
         await chosen.startup()
     await chosen.watch_loop()
+    await chosen.finish_warm_ups()
     settings = chosen.settings
     for model in models or (settings.default_model,):
         provider, model_name = split_model(model)

@@ -64,6 +64,7 @@ class Runtime:
             asyncio.AbstractEventLoop, AsyncGenerator[None, None]
         ] = weakref.WeakKeyDictionary()
         self._watched: weakref.ref[asyncio.AbstractEventLoop] | None = None  # the last one
+        self._warm_ups: list[Callable[[], object]] = []  # see `add_warm_up`
 
     @property
     def settings(self) -> Settings:
@@ -313,6 +314,33 @@ class Runtime:
         self.configure()
         await _await_all(call_each(self.plugin_manager, "startup", runtime=self))
         self._started = True
+
+    def add_warm_up(self, wait: Callable[[], object]) -> None:
+        """Register background work a plugin started that ``gluellm.warmup()`` waits for.
+
+        Calls never wait for it (a plugin's ``startup`` returns at once and a price
+        lookup, say, finishes the import itself if it must). A server calling
+        ``warmup()`` at boot, though, wants its first requests free of the work
+        competing for the interpreter.
+
+        Args:
+            wait: Blocks until the work is done (``thread.join``, ``event.wait`` ...);
+                ``warmup()`` calls it in a worker thread, once.
+        """
+        self._warm_ups.append(wait)
+
+    async def finish_warm_ups(self) -> None:
+        """Wait for the work registered with `add_warm_up`; failures are logged."""
+        import asyncio
+
+        pending, self._warm_ups = self._warm_ups, []
+        for wait in pending:
+            try:
+                await asyncio.to_thread(wait)
+            except Exception:
+                from loguru import logger
+
+                logger.exception("a plugin's background warm-up {!r} failed", wait)
 
     def ready_here(self) -> bool:
         """Whether calls on the running event loop can go straight on.

@@ -50,12 +50,13 @@ def startup(runtime: Runtime) -> None:
 
     Not awaited: the first call's request goes out meanwhile, and the price lookup
     after it finds the module loaded (or waits for the rest of the import).
+    ``gluellm.warmup()`` does wait for it (see `Runtime.add_warm_up`).
 
     Args:
-        runtime: The runtime starting up (unused).
+        runtime: The runtime starting up.
     """
-    if _warming:
-        return
-    thread = threading.Thread(target=warm_up, name="gluellm-prices-warm-up", daemon=True)
-    _warming.append(thread)
-    thread.start()
+    if not _warming:
+        thread = threading.Thread(target=warm_up, name="gluellm-prices-warm-up", daemon=True)
+        _warming.append(thread)
+        thread.start()
+    runtime.add_warm_up(_warming[0].join)
