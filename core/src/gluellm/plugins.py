@@ -28,7 +28,7 @@ import os
 import sys
 import threading
 import warnings
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import attrs
@@ -138,6 +138,9 @@ class PluginManager(pluggy.PluginManager):
         self._batch: list[object] | None = None  # plugins awaiting the end-of-batch check
         self._strict = False
         self._failures_lock = threading.Lock()
+        # hook name -> implementations in calling order, for `generation` (see `_impls`).
+        self._impls_cache: dict[str, tuple[Any, ...]] = {}
+        self._impls_generation = -1
         self.add_hookspecs(hookspecs)
         # Historic: every plugin's add_hookspecs runs when it registers, now or later.
         self.hook.add_hookspecs.call_historic(kwargs={"pluginmanager": self})
@@ -580,9 +583,22 @@ def first_middleware(
     return None
 
 
-def _impls(manager: pluggy.PluginManager, hook_name: str) -> list[Any]:
-    """The hook's implementations in pluggy's calling order (last registered first)."""
-    return getattr(manager.hook, hook_name).get_hookimpls()[::-1]  # type: ignore[no-any-return]
+def _impls(manager: pluggy.PluginManager, hook_name: str) -> Sequence[Any]:
+    """The hook's implementations in pluggy's calling order (last registered first).
+
+    Cached per plugin generation: pluggy copies its list on every ``get_hookimpls()``,
+    and the pipeline asks for several hooks on every call.
+    """
+    if not isinstance(manager, PluginManager):
+        return getattr(manager.hook, hook_name).get_hookimpls()[::-1]  # type: ignore[no-any-return]
+    if manager._impls_generation != manager.generation:
+        manager._impls_cache.clear()
+        manager._impls_generation = manager.generation
+    found = manager._impls_cache.get(hook_name)
+    if found is None:
+        impls = getattr(manager.hook, hook_name).get_hookimpls()[::-1]
+        found = manager._impls_cache[hook_name] = tuple(impls)
+    return found
 
 
 def _call(
