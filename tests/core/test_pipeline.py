@@ -248,6 +248,23 @@ async def test_observers_see_a_stream_when_it_ends_with_its_usage(
     assert turn.usage.total_tokens == 7
 
 
+async def test_observers_hear_of_a_stream_dropped_unread_and_unclosed(
+    plugin_manager, scripted, runtime
+):
+    import gc
+
+    from gluellm.pipeline import run_call
+
+    observer = EndObserver()
+    plugin_manager.register(observer)
+    scripted.add("never read")
+    response = await run_call(_stream_call(), runtime)
+    del response
+    gc.collect()
+    [(turn, error)] = observer.seen  # a tracer's span for the call ends too
+    assert (turn.finish_reason, error) == ("incomplete", None)
+
+
 async def test_closing_an_unread_stream_closes_the_transport_stream(
     plugin_manager, scripted, runtime
 ):

@@ -141,6 +141,23 @@ async def test_a_stream_abandoned_early_ends_as_closed(scripted, recorder):
     assert recorder.ends[0].status == "closed"
 
 
+async def test_a_streamed_run_dropped_unread_and_unclosed_still_ends(runtime):
+    import gc
+    import time
+
+    async def chunks():
+        yield "never read"
+
+    ends: list[RunEnd] = []
+    run = RunRequest(operation="stream_complete", runtime=runtime, correlation_id="c-1")
+    streamed = StreamedRun(run, chunks(), time.perf_counter())
+    streamed.add_done_callback(ends.append)
+    del streamed
+    gc.collect()
+    [end] = ends  # a tracer's span for the run ends too
+    assert (end.run, end.status, end.output) == (run, "closed", None)
+
+
 async def test_embedding_runs_are_runs(scripted, recorder):
     result = await embed(["a", "b c"], model=MODEL)
     assert result.count == 2

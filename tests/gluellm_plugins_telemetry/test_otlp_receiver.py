@@ -108,3 +108,50 @@ async def test_spans_and_genai_metrics_reach_an_otlp_receiver(
     assert usage == {"input": 9, "output": 2}
     assert all(h.get("authorization") == "Bearer collector-token" for h in got.headers)
     assert all("x-mlflow-experiment-id" not in h for h in got.headers)
+
+
+async def test_a_streamed_call_dropped_unread_still_ends_its_span(
+    receiver, fake_provider_env, monkeypatch
+):
+    import gc
+
+    from gluellm.call import ModelCall
+    from gluellm.pipeline import run_call
+    from gluellm_plugins_telemetry import state
+
+    url, got = receiver
+    for name in list(os.environ):
+        if name.startswith("OTEL_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url)
+    settings = {"enable_tracing": True}
+    configure_tracing(Settings(_env_file=None, **settings), force=True)  # type: ignore[call-arg]
+    runtime = make_runtime(**settings)
+    fake_provider_env.enqueue(FakeReply.text("never read"))
+    call = ModelCall(
+        model="openai:gpt-4o-mini",
+        provider="openai",
+        model_name="gpt-4o-mini",
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+    )
+    try:
+        with use_runtime(runtime):
+            response = await run_call(call, runtime)
+            del response  # neither read nor closed
+            gc.collect()
+            telemetry = state.current()
+            assert telemetry is not None
+            assert telemetry.open_calls == {}  # nothing kept for a span that never ends
+        await runtime.aclose()
+        assert flush_tracing()
+    finally:
+        shutdown_tracing()
+    spans = [
+        span
+        for request in got.traces
+        for resource in request.resource_spans
+        for scope in resource.scope_spans
+        for span in scope.spans
+    ]
+    assert [span.name for span in spans] == ["chat gpt-4o-mini"]

@@ -22,6 +22,7 @@ early, and ``call.timeout`` also bounds the wait for each chunk.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -168,6 +169,16 @@ class _GuardedStream:
         self._finished = True
         if self._on_end is not None:
             self.final = self._on_end(response, error)
+
+    def __del__(self) -> None:
+        # Dropped unread and unclosed (a caller of run_call that lost interest):
+        # observers still hear the turn ended incomplete, so a tracer's span ends and
+        # its bookkeeping goes, as after aclose(). The transport's own stream is
+        # finalized by the event loop.
+        if not self._finished and self._turn is not None:
+            with contextlib.suppress(Exception):
+                partial = self._turn.response(self._call.model_name)
+                self._finish(attrs.evolve(partial, finish_reason="incomplete"), None)
 
 
 async def _close(stream: AsyncIterator[StreamDelta]) -> None:

@@ -16,6 +16,7 @@ agent called as a tool) has that run as ``parent``, so records and spans tie bac
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import time
@@ -280,6 +281,16 @@ class StreamedRun:
             _safe_callback(callback, self._end)
         else:
             self._callbacks.append(callback)
+
+    def __del__(self) -> None:
+        # Dropped without being read to its end or closed: the run ended all the same,
+        # and observers (a tracer holding the run's span open) must hear of it.
+        if self._end is None:
+            with contextlib.suppress(Exception):
+                if self._last_result is not None:  # read up to its last chunk
+                    self._finish("ok", self._last_result, None)
+                else:
+                    self._finish("closed", None, None)
 
     def _finish(self, status: RunStatus, output: Any, error: BaseException | None) -> None:
         if self._end is not None:
