@@ -327,3 +327,19 @@ async def test_cost_is_summed_over_every_step_and_bounded_by_a_cost_budget(price
     assert stopped.stop_reason == "budget_exceeded"
     assert stopped.model_calls == 3  # $0.00006 after 3 calls reached $0.00005
     assert "cost" in stopped.metadata["budget_reason"]
+
+
+async def test_context_reaches_every_agent_with_the_task(model):
+    m = model(default=counter("out"))
+    context = {"audience": "beginners", "limits": {"words": 300}}
+    result = await pipeline(2).execute("Write about tea", context=context)
+    assert result.completed
+    expected = 'Write about tea\n\nContext:\n- audience: beginners\n- limits: {"words": 300}'
+    assert expected in m.prompts("S1")[0]
+    assert len(m.log) == 2
+
+
+async def test_no_context_leaves_the_task_as_given(model):
+    m = model(default=counter("out"))
+    await pipeline(1).execute("Write about tea")
+    assert "Context:" not in m.prompts("S1")[0]

@@ -79,6 +79,20 @@ def _primary(group: BaseExceptionGroup[BaseException]) -> BaseException:
     return leaves[0] if leaves else group
 
 
+def with_context(initial_input: str, context: dict[str, Any]) -> str:
+    """The task as the agents see it: ``initial_input``, then one line per context item.
+
+    Strings are given as they are, anything else as JSON.
+    """
+    if not context:
+        return initial_input
+    lines = [
+        f"- {key}: {value if isinstance(value, str) else json.dumps(value, default=str)}"
+        for key, value in context.items()
+    ]
+    return initial_input + "\n\nContext:\n" + "\n".join(lines)
+
+
 class WorkflowState:
     """One execution of a workflow: its steps, interactions, metadata and best output.
 
@@ -87,7 +101,7 @@ class WorkflowState:
 
     Attributes:
         pattern: The workflow's registered name.
-        input: The initial input.
+        input: The initial input, with the caller's context listed under it.
         context: The caller's context dict.
         interactions: One dict per step, in start order.
         metadata: Pattern facts; ``fallbacks`` lists decisions that used their fallback.
@@ -377,7 +391,9 @@ class BaseWorkflow(abc.ABC):
 
         Args:
             initial_input: The task, topic or document.
-            context: Extra data for the pattern (kept in ``state.context``).
+            context: Facts every agent should know (audience, constraints, data): listed
+                under the task as ``Context:`` lines, which is what the patterns send as
+                the input; custom patterns also find the dict in ``state.context``.
             budget: Spending limit for this execution, instead of the workflow's.
 
         Raises:
@@ -425,7 +441,8 @@ class BaseWorkflow(abc.ABC):
                 f"initial_input must be a non-empty string, got {initial_input!r}. Pass the "
                 "task, topic or document the workflow should work on."
             )
-        state = WorkflowState(self.pattern, initial_input, dict(context or {}), emit)
+        context = dict(context or {})
+        state = WorkflowState(self.pattern, with_context(initial_input, context), context, emit)
 
         async def body() -> WorkflowResult:
             state.run = current_run()
