@@ -103,7 +103,10 @@ def test_reference_command_runs_offline(line: str, tmp_path: Path) -> None:
 
 HEAVY = (
     "pydantic",
+    "pydantic_settings",
     "opentelemetry",
+    "mlflow",
+    "genai_prices",
     "any_llm",
     "openai",
     "anthropic",
@@ -112,6 +115,9 @@ HEAVY = (
     "httpx",
     "aiohttp",
     "jinja2",
+    # asyncio brings ssl, socket and concurrent.futures: ~20 ms of every `gluellm --help`.
+    "asyncio",
+    "ssl",
 )
 
 
@@ -126,3 +132,32 @@ def test_building_the_whole_cli_imports_no_heavy_module() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["complete", "--help"],
+        ["batch", "--help"],
+        ["workflow", "--help"],
+        ["eval", "summary", "--help"],
+    ],
+)
+def test_help_imports_no_heavy_module(args: list[str]) -> None:
+    # `gluellm ... --help` as the entry point runs it; the loaded modules go to stderr.
+    probe = (
+        "import sys\n"
+        "from gluellm.cli import main\n"
+        f"sys.argv = ['gluellm', *{args!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        f"    print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Usage: gluellm" in proc.stdout
+    assert proc.stderr.strip().splitlines()[-1] == "[]"

@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
+from typing import Annotated
 
+import typer
 from typer.testing import CliRunner
 
 from gluellm import hookimpl
@@ -115,3 +117,61 @@ def test_help_lists_the_core_commands():
     assert proc.returncode == 0
     for command in ("plugins", "complete", "demo"):
         assert command in proc.stdout
+
+
+def test_plugin_commands_with_string_annotations_parse_as_written():
+    # This module has `from __future__ import annotations`: typer gets strings, which
+    # build_app evaluates once (typer would evaluate each four times per --help).
+    seen = []
+
+    class Greeter:
+        @hookimpl
+        def register_commands(self, app):
+            def greet(
+                name: Annotated[str, typer.Argument(help="Who to greet.")],
+                times: Annotated[int, typer.Option("--times", "-n", min=1)] = 1,
+                shout: bool = False,
+            ) -> None:
+                """Greet NAME."""
+                seen.append((name, times, shout))
+
+            group = typer.Typer(help="Salutations.")
+
+            @group.callback()
+            def salute(ctx: typer.Context) -> None:
+                """Salute commands."""
+
+            group.command("wave")(greet)
+            app.command("greet")(greet)
+            app.add_typer(group, name="salute")
+
+    manager = create_plugin_manager(load_entrypoints=False)
+    manager.register(Greeter(), name="greeter")
+    app = build_app(manager)
+    greet = next(c.callback for c in app.registered_commands if c.name == "greet")
+    assert not any(isinstance(a, str) for a in greet.__annotations__.values())
+    runner = CliRunner()
+    result = runner.invoke(app, ["greet", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Who to greet." in result.output
+    assert "--times" in result.output
+    assert runner.invoke(app, ["greet", "Ada", "-n", "2", "--shout"]).exit_code == 0
+    assert runner.invoke(app, ["salute", "wave", "Bo"]).exit_code == 0
+    assert seen == [("Ada", 2, True), ("Bo", 1, False)]
+    assert runner.invoke(app, ["greet", "Ada", "-n", "0"]).exit_code == 2  # min=1 still holds
+
+
+def test_a_command_annotation_that_does_not_evaluate_is_left_to_typer():
+    class Odd:
+        @hookimpl
+        def register_commands(self, app):
+            def odd(value: NotDefinedAnywhere) -> None:  # type: ignore[name-defined]  # noqa: F821
+                """Never run."""
+
+            app.command("odd")(odd)
+
+    manager = create_plugin_manager(load_entrypoints=False)
+    manager.register(Odd(), name="odd")
+    app = build_app(manager)  # does not raise
+    odd = next(c.callback for c in app.registered_commands if c.name == "odd")
+    assert odd.__annotations__["value"] == "NotDefinedAnywhere"

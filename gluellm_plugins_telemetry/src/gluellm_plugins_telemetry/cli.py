@@ -8,7 +8,6 @@ when the command runs, never at ``gluellm --help``.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -28,6 +27,8 @@ def telemetry_command(
     ] = None,
 ) -> None:
     """Trace a tool-calling run with OpenTelemetry and print the spans (in-memory exporter)."""
+    import asyncio
+
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
     from gluellm.cli.common import CommandFailed, fail, pick_model

@@ -7,7 +7,6 @@ Heavy imports happen inside the commands, so ``gluellm --help`` stays fast.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -36,6 +35,8 @@ def run_demo(pattern: str, text: str | None, model: str | None, options: dict[st
     Raises:
         typer.Exit: With code 1 when a step fails.
     """
+    import asyncio
+
     from gluellm.cli.demo import choose_model
     from gluellm.errors import LLMError
     from gluellm.runtime import Runtime, use_runtime

@@ -7,8 +7,6 @@ The spec's other core commands live in `gluellm.cli.checks` (basic tests),
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Annotated, Any
 
 import typer
@@ -51,6 +49,8 @@ def _register_basics(app: typer.Typer, manager: PluginManager) -> None:
                     for f in failures
                 ],
             }
+            import json
+
             typer.echo(json.dumps(payload, indent=2))
             return
         if not infos:
@@ -71,6 +71,8 @@ def _register_basics(app: typer.Typer, manager: PluginManager) -> None:
         system: Annotated[str | None, typer.Option("--system", "-s", help="System prompt.")] = None,
     ) -> None:
         """Run one completion and print the answer."""
+        import asyncio
+
         from gluellm.errors import LLMError
         from gluellm.runtime import Runtime, use_runtime
 
@@ -102,6 +104,8 @@ def _register_basics(app: typer.Typer, manager: PluginManager) -> None:
         ] = None,
     ) -> None:
         """Stream a completion, printing tokens as they arrive."""
+        import asyncio
+
         from gluellm.cli.demo import choose_model
         from gluellm.errors import LLMError
         from gluellm.runtime import Runtime, use_runtime
@@ -141,6 +145,8 @@ def _register_basics(app: typer.Typer, manager: PluginManager) -> None:
         ] = None,
     ) -> None:
         """Show completion, tools, structured output and memory; offline without an API key."""
+        import asyncio
+
         from gluellm.cli.demo import run_demo
 
         raise typer.Exit(asyncio.run(run_demo(manager, model)))

@@ -8,7 +8,6 @@ otherwise. Failures end the process with exit code 1 and one line on stderr:
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -80,6 +79,8 @@ def run_async(
     Raises:
         typer.Exit: With code 1 when ``body`` raised; the reason is printed first.
     """
+    import asyncio
+
     from gluellm.runtime import Runtime, use_runtime
 
     async def main() -> T:

@@ -7,7 +7,6 @@ offline and online; with a key set, each command also makes a real call.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any
@@ -244,6 +243,8 @@ def register(app: typer.Typer, manager: PluginManager) -> None:
             )
 
             async def slow(call: ModelCall) -> str:
+                import asyncio
+
                 await asyncio.sleep(timeout + 5)
                 return "too late"
 

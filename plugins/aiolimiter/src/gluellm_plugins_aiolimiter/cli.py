@@ -8,7 +8,6 @@ more permit without waiting, which must be refused.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from typing import Annotated
@@ -36,6 +35,8 @@ def rate_limiting_command(
     ] = None,
 ) -> None:
     """Allow RATE requests per minute: RATE go through at once, the next one must wait."""
+    import asyncio
+
     from gluellm.cli.common import CommandFailed, fail, offline_note, pick_model
     from gluellm.config import get_settings
     from gluellm.runtime import Runtime, use_runtime

@@ -5,7 +5,6 @@ Added through the ``register_commands`` hook; imported only when the CLI starts.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -55,6 +54,8 @@ def batch_command(
     plain: Annotated[bool, typer.Option("--plain", help="Plain progress lines.")] = False,
 ) -> None:
     """Answer every request of IN (JSONL) into OUT (JSONL), skipping IDs OUT already has."""
+    import asyncio
+
     from gluellm_plugins_batch.models import BatchConfig, BatchErrorStrategy
     from gluellm_plugins_batch.progress import Progress
 
@@ -150,6 +151,8 @@ def batch_processing_demo(
     ] = None,
 ) -> None:
     """Run a small batch and print each answer and the totals."""
+    import asyncio
+
     from gluellm_plugins_batch.models import BatchConfig, BatchRequest
     from gluellm_plugins_batch.runner import batch_complete
 
@@ -211,6 +214,8 @@ def api_key_pool_demo(
     Offline (the test model) the keys are made up; with a real model, pass real keys
     through your own code instead: this command only shows the spreading.
     """
+    import asyncio
+
     from pydantic import SecretStr
 
     from gluellm.model_ids import split_model
