@@ -65,8 +65,12 @@ def _point_env_at(url: str) -> None:
     os.environ["GLUELLM_DISABLE_LOGGING"] = "true"
 
 
-async def _first_token(chunks: Any, content: Callable[[Any], Any]) -> float:
-    started = time.perf_counter()
+async def _first_token(started: float, chunks: Any, content: Callable[[Any], Any]) -> float:
+    """Seconds from ``started`` (before the request was sent) to the first content chunk.
+
+    Every client's clock starts before its request, never after the SDK returned the
+    opened stream: that would leave out the request and the response headers.
+    """
     first = 0.0
     async for chunk in chunks:
         if not first and content(chunk):
@@ -96,13 +100,14 @@ async def make_client(
 
         async def send_openai() -> Any:
             if stream:
+                started = time.perf_counter()
                 chunks = await client.chat.completions.create(  # type: ignore[call-overload]
                     model=MODEL,
                     messages=[*MESSAGES[:1], {"role": "user", "content": STREAM_USER}],
                     stream=True,
                     stream_options={"include_usage": True},
                 )
-                return await _first_token(chunks, _openai_content)
+                return await _first_token(started, chunks, _openai_content)
             return await client.chat.completions.create(model=MODEL, messages=MESSAGES)  # type: ignore[arg-type]
 
         return send_openai, client.close
@@ -124,13 +129,14 @@ async def make_client(
 
         async def send_anyllm() -> Any:
             if stream:
+                started = time.perf_counter()
                 chunks = await llm.acompletion(
                     model=MODEL,
                     messages=[*MESSAGES[:1], {"role": "user", "content": STREAM_USER}],
                     stream=True,
                     stream_options={"include_usage": True},
                 )
-                return await _first_token(chunks, _openai_content)
+                return await _first_token(started, chunks, _openai_content)
             return await llm.acompletion(model=MODEL, messages=list(MESSAGES))
 
         return send_anyllm, llm.client.close  # type: ignore[attr-defined]
