@@ -215,6 +215,44 @@ async def test_first_middleware_takes_the_first_non_none_and_names_its_failures(
     assert first_middleware(plugin_manager, "get_retrier", call="c") is None
 
 
+class _RaisesInGetRetrier:
+    @hookimpl
+    def get_retrier(self, call):
+        raise ValueError("hook broke")
+
+
+class _LimiterRaisesOfItsOwn:
+    @hookimpl
+    def get_rate_limiter(self, call):
+        async def limited(call, send):
+            raise KeyError("limiter broke")
+
+        return limited
+
+
+@pytest.mark.parametrize(
+    ("plugin", "hook", "cause"),
+    [
+        (_RaisesInGetRetrier(), "get_retrier", ValueError),
+        (_LimiterRaisesOfItsOwn(), "get_rate_limiter", KeyError),
+    ],
+    ids=["in-the-hook", "in-its-layer"],
+)
+async def test_a_retry_or_limit_plugin_failing_in_a_real_call_is_named(
+    plugin_manager, scripted, plugin, hook, cause
+):
+    from gluellm.api import complete
+
+    from .conftest import MODEL
+
+    scripted.add("never sent")
+    plugin_manager.register(plugin, name="broken-layer")
+    with pytest.raises(PluginError, match=f"plugin 'broken-layer' failed in hook {hook}") as info:
+        await complete("hi", model=MODEL)
+    assert isinstance(info.value.__cause__, cause)
+    assert scripted.calls == []
+
+
 def test_collecting_middleware_is_traced(plugin_manager, capsys):
     plugin_manager.register(Layer("x", []), name="layer")
     plugin_manager.trace.root.setwriter(lambda text: print(text, end=""))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from gluellm.plugins import plugin_middleware
+
 if TYPE_CHECKING:
     from gluellm.runtime import Runtime
 
@@ -41,6 +43,4 @@ def collect_middleware(runtime: Runtime, hook_name: str, /, **kwargs: Any) -> li
         hook_name: ``wrap_run``, ``wrap_call`` or ``wrap_tool``.
         **kwargs: The hook's arguments.
     """
-    from gluellm.plugins import plugin_middleware
-
     return plugin_middleware(runtime.plugin_manager, hook_name, **kwargs)

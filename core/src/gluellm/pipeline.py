@@ -39,7 +39,7 @@ from gluellm.call import (
 from gluellm.costs import estimate_cost
 from gluellm.errors import APITimeoutError, ConfigurationError, StreamCutError
 from gluellm.middleware import collect_middleware
-from gluellm.plugins import call_each
+from gluellm.plugins import call_each, first_middleware
 from gluellm.runtime import Runtime, get_runtime, use_runtime
 from gluellm.stream_assembly import TurnAssembler
 
@@ -202,7 +202,7 @@ def _bind(middleware: CallMiddleware, inner: CallHandler) -> CallHandler:
 
 def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
     """Compose the layers that plugins offer for ``call`` around its transport."""
-    hook = runtime.plugin_manager.hook
+    manager = runtime.plugin_manager
 
     async def dispatch(call: ModelCall) -> ModelResponse:
         # Chosen here, after middleware: a middleware may have rerouted the call.
@@ -213,13 +213,15 @@ def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
         handler = _with_timeout(transport)
         # Hooks nobody implements are skipped: a pluggy call costs microseconds even when
         # empty (`Runtime.implements` is cached per plugin generation).
+        # Named (like every middleware hook): a plugin failing in the hook, or in its
+        # layer's own code, is named in the caller's PluginError.
         if runtime.implements("get_rate_limiter"):
-            limiter = hook.get_rate_limiter(call=call, runtime=runtime)
+            limiter = first_middleware(manager, "get_rate_limiter", call=call, runtime=runtime)
             if limiter is not None:
                 handler = _bind(limiter, handler)
         retrier = None
         if runtime.implements("get_retrier"):
-            retrier = hook.get_retrier(call=call, runtime=runtime)
+            retrier = first_middleware(manager, "get_retrier", call=call, runtime=runtime)
             if retrier is not None:
                 handler = _bind(retrier, handler)
         deadline = call.deadline

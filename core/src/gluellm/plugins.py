@@ -454,11 +454,16 @@ def call_each(
         pluggy's order (the last registered first).
     """
     results = []
+    traced = _traced(manager)
     for impl in _impls(manager, hook_name):
         if only is not None and impl.plugin is not only:
             continue
         try:
-            results.append((impl.plugin_name, _call(manager, hook_name, impl, kwargs)))
+            if traced:
+                result = _call(manager, hook_name, impl, kwargs)
+            else:  # inline: observers run on every call
+                result = impl.function(*[kwargs[name] for name in impl.argnames])
+            results.append((impl.plugin_name, result))
         except Exception as error:
             _log_failure(manager, impl.plugin_name, hook_name, error)
     return results
@@ -482,9 +487,13 @@ def collect_middleware(
             the plugin's exception is its ``__cause__``.
     """
     found = []
+    traced = _traced(manager)
     for impl in _impls(manager, hook_name):
         try:
-            middleware = _call(manager, hook_name, impl, kwargs)
+            if traced:
+                middleware = _call(manager, hook_name, impl, kwargs)
+            else:  # inline: asked on every call
+                middleware = impl.function(*[kwargs[name] for name in impl.argnames])
         except Exception as error:
             raise _hook_error(manager, impl.plugin_name, hook_name, error) from error
         if middleware is not None:
@@ -573,9 +582,13 @@ def first_middleware(
         hook_name: A firstresult hook returning middleware.
         **kwargs: The hook's arguments.
     """
+    traced = _traced(manager)
     for impl in _impls(manager, hook_name):
         try:
-            middleware = _call(manager, hook_name, impl, kwargs)
+            if traced:
+                middleware = _call(manager, hook_name, impl, kwargs)
+            else:  # inline: asked on every call
+                middleware = impl.function(*[kwargs[name] for name in impl.argnames])
         except Exception as error:
             raise _hook_error(manager, impl.plugin_name, hook_name, error) from error
         if middleware is not None:
@@ -601,12 +614,17 @@ def _impls(manager: pluggy.PluginManager, hook_name: str) -> Sequence[Any]:
     return found
 
 
+def _traced(manager: pluggy.PluginManager) -> bool:
+    """Whether hook calls are traced (``GLUELLM_TRACE_PLUGINS``): then they go through `_call`."""
+    return isinstance(manager, PluginManager) and manager._tracing
+
+
 def _call(
     manager: pluggy.PluginManager, hook_name: str, impl: Any, kwargs: Mapping[str, Any]
 ) -> Any:
     """Call one implementation with the arguments it names, as pluggy would; traced."""
     args = [kwargs[name] for name in impl.argnames]
-    if not (isinstance(manager, PluginManager) and manager._tracing):
+    if not _traced(manager):
         return impl.function(*args)
     hooktrace = manager.trace.root.get("hook")
     hooktrace.root.indent += 1

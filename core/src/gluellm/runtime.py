@@ -13,6 +13,7 @@ import warnings
 import weakref
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from contextvars import ContextVar
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gluellm.errors import ConfigurationError
@@ -71,9 +72,8 @@ class Runtime:
         """The settings this runtime reads: fixed ones, or the current global ones."""
         if self._settings is not None:
             return self._settings
-        from gluellm import config
-
-        return config.settings
+        settings: Settings = (_config or _load_config()).settings
+        return settings
 
     def configure(self) -> None:
         """Fire the ``configure`` hook once; later-registered plugins get it on register."""
@@ -419,6 +419,19 @@ async def _await_all(results: list[tuple[str, Any]]) -> None:
                 logger.exception(
                     "plugin {!r} failed while awaiting its lifecycle hook", plugin_name
                 )
+
+
+_config: ModuleType | None = None
+"""`gluellm.config` once imported: `Runtime.settings` is read several times per call."""
+
+
+def _load_config() -> ModuleType:
+    # Imported on first use: it loads pydantic-settings, which `import gluellm` avoids.
+    global _config
+    from gluellm import config
+
+    _config = config
+    return config
 
 
 _default_runtime: Runtime | None = None
