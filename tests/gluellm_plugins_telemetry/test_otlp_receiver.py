@@ -17,7 +17,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from gluellm.api import complete
 from gluellm.config import Settings
-from gluellm.runtime import use_runtime
+from gluellm.runtime import Runtime, use_runtime
 from gluellm_plugins_mock.fake_server import FakeReply
 from gluellm_plugins_telemetry.api import configure_tracing, flush_tracing, shutdown_tracing
 
@@ -61,19 +61,29 @@ def receiver() -> Iterator[tuple[str, Receiver]]:
         server.server_close()
 
 
-async def test_spans_and_genai_metrics_reach_an_otlp_receiver(
-    receiver, fake_provider_env, monkeypatch
-):
-    url, got = receiver
+def _tracing_to(url: str, monkeypatch: pytest.MonkeyPatch, **otel_env: str) -> Runtime:
+    """Tracing on, exported to ``url`` by OTel's own environment variables only."""
     for name in list(os.environ):
         if name.startswith("OTEL_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url)
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "authorization=Bearer collector-token")
-    monkeypatch.setenv("OTEL_SERVICE_NAME", "weather-app")
+    for name, value in otel_env.items():
+        monkeypatch.setenv(name, value)
     settings = {"enable_tracing": True}
     configure_tracing(Settings(_env_file=None, **settings), force=True)  # type: ignore[call-arg]
-    runtime = make_runtime(**settings)
+    return make_runtime(**settings)
+
+
+async def test_spans_and_genai_metrics_reach_an_otlp_receiver(
+    receiver, fake_provider_env, monkeypatch
+):
+    url, got = receiver
+    runtime = _tracing_to(
+        url,
+        monkeypatch,
+        OTEL_EXPORTER_OTLP_HEADERS="authorization=Bearer collector-token",
+        OTEL_SERVICE_NAME="weather-app",
+    )
     fake_provider_env.enqueue(FakeReply.text("Hi.", usage=(9, 2)))
     try:
         with use_runtime(runtime):
@@ -120,13 +130,7 @@ async def test_a_streamed_call_dropped_unread_still_ends_its_span(
     from gluellm_plugins_telemetry import state
 
     url, got = receiver
-    for name in list(os.environ):
-        if name.startswith("OTEL_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url)
-    settings = {"enable_tracing": True}
-    configure_tracing(Settings(_env_file=None, **settings), force=True)  # type: ignore[call-arg]
-    runtime = make_runtime(**settings)
+    runtime = _tracing_to(url, monkeypatch)
     fake_provider_env.enqueue(FakeReply.text("never read"))
     call = ModelCall(
         model="openai:gpt-4o-mini",
