@@ -175,8 +175,8 @@ class _GuardedStream:
         # observers still hear the turn ended incomplete, so a tracer's span ends and
         # its bookkeeping goes, as after aclose(). The transport's own stream is
         # finalized by the event loop.
-        if not self._finished and self._turn is not None:
-            with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # never raise from a finalizer
+            if not self._finished and self._turn is not None:
                 partial = self._turn.response(self._call.model_name)
                 self._finish(attrs.evolve(partial, finish_reason="incomplete"), None)
 

@@ -285,8 +285,8 @@ class StreamedRun:
     def __del__(self) -> None:
         # Dropped without being read to its end or closed: the run ended all the same,
         # and observers (a tracer holding the run's span open) must hear of it.
-        if self._end is None:
-            with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):  # never raise from a finalizer
+            if self._end is None:
                 if self._last_result is not None:  # read up to its last chunk
                     self._finish("ok", self._last_result, None)
                 else:
