@@ -42,9 +42,8 @@ def unbind_correlation_id(token: Token[str | None]) -> None:
 @contextlib.contextmanager
 def correlation_scope(correlation_id: str | None = None) -> Iterator[str]:
     """Run the block under ``correlation_id``: the given one, the enclosing one, or a new one."""
-    value = correlation_id or _current.get() or new_correlation_id()
-    token = _current.set(value)
+    value, token = bind_correlation_id(correlation_id)
     try:
         yield value
     finally:
-        _current.reset(token)
+        unbind_correlation_id(token)

@@ -157,9 +157,7 @@ class _GuardedStream:
 
     async def aclose(self) -> None:
         """Close the transport's stream; observers learn the turn ended incomplete."""
-        if not self._finished and self._turn is not None:
-            partial = self._turn.response(self._call.model_name)
-            self._finish(attrs.evolve(partial, finish_reason="incomplete"), None)
+        self._finish_incomplete()
         self._finished = True
         await _close(self._inner)
 
@@ -176,9 +174,13 @@ class _GuardedStream:
         # its bookkeeping goes, as after aclose(). The transport's own stream is
         # finalized by the event loop.
         with contextlib.suppress(Exception):  # never raise from a finalizer
-            if not self._finished and self._turn is not None:
-                partial = self._turn.response(self._call.model_name)
-                self._finish(attrs.evolve(partial, finish_reason="incomplete"), None)
+            self._finish_incomplete()
+
+    def _finish_incomplete(self) -> None:
+        """Tell observers the turn ended before its end, with what had arrived."""
+        if not self._finished and self._turn is not None:
+            partial = self._turn.response(self._call.model_name)
+            self._finish(attrs.evolve(partial, finish_reason="incomplete"), None)
 
 
 async def _close(stream: AsyncIterator[StreamDelta]) -> None:

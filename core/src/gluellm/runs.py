@@ -258,11 +258,7 @@ class StreamedRun:
 
     async def aclose(self) -> None:
         """Stop the stream; a run not yet finished ends as ``closed``."""
-        if self._end is None:
-            if self._last_result is not None:
-                self._finish("ok", self._last_result, None)
-            else:
-                self._finish("closed", None, None)
+        self._finish_early()
         aclose = getattr(self._chunks, "aclose", None)
         if aclose is not None:
             await aclose()
@@ -286,11 +282,15 @@ class StreamedRun:
         # Dropped without being read to its end or closed: the run ended all the same,
         # and observers (a tracer holding the run's span open) must hear of it.
         with contextlib.suppress(Exception):  # never raise from a finalizer
-            if self._end is None:
-                if self._last_result is not None:  # read up to its last chunk
-                    self._finish("ok", self._last_result, None)
-                else:
-                    self._finish("closed", None, None)
+            self._finish_early()
+
+    def _finish_early(self) -> None:
+        """End a run whose reader stopped: ``ok`` if it read the last chunk, else ``closed``."""
+        if self._end is None:
+            if self._last_result is not None:
+                self._finish("ok", self._last_result, None)
+            else:
+                self._finish("closed", None, None)
 
     def _finish(self, status: RunStatus, output: Any, error: BaseException | None) -> None:
         if self._end is not None:
