@@ -21,7 +21,6 @@ early, and ``call.timeout`` also bounds the wait for each chunk.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -37,6 +36,7 @@ from gluellm.call import (
     Transport,
 )
 from gluellm.costs import estimate_cost
+from gluellm.deadlines import Deadline
 from gluellm.errors import APITimeoutError, ConfigurationError, StreamCutError
 from gluellm.middleware import collect_middleware
 from gluellm.plugins import call_each, first_middleware
@@ -74,7 +74,7 @@ def _with_timeout(transport: Transport) -> CallHandler:
         if call.timeout is None:
             return await send(call)
         try:
-            async with asyncio.timeout(call.timeout):
+            with Deadline(call.timeout):
                 # Chat calls straight to the transport: one coroutine less per resume.
                 if call.operation == "chat":
                     response = await complete(call)
@@ -132,7 +132,7 @@ class _GuardedStream:
             if self._timeout is None:
                 delta = await anext(self._inner)
             else:
-                async with asyncio.timeout(self._timeout):
+                with Deadline(self._timeout):
                     delta = await anext(self._inner)
         except StopAsyncIteration:
             if self._turn is not None and not self._turn.finished:
@@ -233,7 +233,7 @@ def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
         ):
             return await handler(call)
         try:
-            async with asyncio.timeout(deadline):
+            with Deadline(deadline):
                 return await handler(call)
         except TimeoutError as error:
             raise APITimeoutError(
