@@ -253,6 +253,85 @@ async def test_a_retry_or_limit_plugin_failing_in_a_real_call_is_named(
     assert scripted.calls == []
 
 
+class _PassingLayers:
+    """A retrier, a limiter and a call layer that only pass calls and errors on."""
+
+    def __init__(self, seen):
+        self.seen = seen
+
+    def _layer(self, name):
+        async def layer(call, call_next):
+            try:
+                return await call_next(call)
+            except Exception as error:
+                self.seen.append((name, type(error).__name__))
+                raise
+
+        return layer
+
+    @hookimpl
+    def get_retrier(self, call):
+        return self._layer("retrier")
+
+    @hookimpl
+    def get_rate_limiter(self, call):
+        return self._layer("limiter")
+
+    @hookimpl
+    def wrap_call(self, call):
+        return self._layer("wrap_call")
+
+
+async def test_a_transport_error_passes_every_named_layer_of_a_real_call_untouched(
+    plugin_manager, scripted
+):
+    # The pipeline names its layers without wrapping what they call: an error that
+    # comes up from the transport is known by the frames it passed through.
+    from gluellm.api import complete
+
+    from .conftest import MODEL
+
+    seen = []
+    broken = ValueError("the transport itself broke")
+    scripted.add(broken)
+    plugin_manager.register(_PassingLayers(seen), name="passing")
+    with pytest.raises(ValueError, match="the transport itself broke") as info:
+        await complete("hi", model=MODEL)
+    assert info.value is broken
+    assert seen == [
+        ("limiter", "ValueError"),
+        ("retrier", "ValueError"),
+        ("wrap_call", "ValueError"),
+    ]
+    assert plugin_manager.hook_failures == {}
+
+
+class _RewrapsInItsLayer:
+    @hookimpl
+    def get_retrier(self, call):
+        async def retrier(call, send):
+            try:
+                return await send(call)
+            except ValueError as error:
+                raise RuntimeError("gave up badly") from error
+
+        return retrier
+
+
+async def test_a_layer_that_rewraps_a_transport_error_in_a_real_call_is_named(
+    plugin_manager, scripted
+):
+    from gluellm.api import complete
+
+    from .conftest import MODEL
+
+    scripted.add(ValueError("the transport broke"))
+    plugin_manager.register(_RewrapsInItsLayer(), name="rewrapper")
+    with pytest.raises(PluginError, match="plugin 'rewrapper' failed in hook get_retrier") as info:
+        await complete("hi", model=MODEL)
+    assert isinstance(info.value.__cause__, RuntimeError)
+
+
 def test_collecting_middleware_is_traced(plugin_manager, capsys):
     plugin_manager.register(Layer("x", []), name="layer")
     plugin_manager.trace.root.setwriter(lambda text: print(text, end=""))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from gluellm.plugins import plugin_middleware
+from gluellm.hook_calls import plugin_middleware
 
 if TYPE_CHECKING:
     from gluellm.runtime import Runtime

@@ -38,8 +38,8 @@ from gluellm.call import (
 from gluellm.costs import estimate_cost
 from gluellm.deadlines import Deadline
 from gluellm.errors import APITimeoutError, ConfigurationError, StreamCutError
+from gluellm.hook_calls import call_each, first_middleware
 from gluellm.middleware import collect_middleware
-from gluellm.plugins import call_each, first_middleware
 from gluellm.runtime import Runtime, get_runtime, use_runtime
 from gluellm.stream_assembly import TurnAssembler
 
