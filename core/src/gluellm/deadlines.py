@@ -186,6 +186,3 @@ class Deadline:
     def __repr__(self) -> str:
         states = {0: "created", _ENTERED: "active", _EXPIRING: "expiring", _EXPIRED: "expired"}
         return f"<Deadline {self.seconds:g} s [{states.get(self._state, 'finished')}]>"
-
-    # Identity, not value: two bounds of one duration are two entries.
-    __hash__ = object.__hash__
