@@ -17,9 +17,10 @@ unless ``GLUELLM_TRACE_PLUGINS`` traces them: these run on every model call.
 
 from __future__ import annotations
 
+import operator
 import threading
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypeVar
 
 import attrs
 import pluggy
@@ -171,15 +172,17 @@ def call_each(
         pluggy's order (the last registered first).
     """
     results = []
-    traced = _traced(manager)
-    for impl in _impls(manager, hook_name):
+    traced = getattr(manager, "_tracing", False)
+    for impl in _plan(manager, hook_name):
         if only is not None and impl.plugin is not only:
             continue
         try:
             if traced:
                 result = _call(manager, hook_name, impl, kwargs)
-            else:  # inline: observers run on every call
-                result = impl.function(*[kwargs[name] for name in impl.argnames])
+            elif impl.arity == 1:  # inline, no frame of its own: observers run per call
+                result = impl.function(impl.pick(kwargs))
+            else:
+                result = impl.function(*impl.pick(kwargs))
             results.append((impl.plugin_name, result))
         except Exception as error:
             _log_failure(manager, impl.plugin_name, hook_name, error)
@@ -204,13 +207,15 @@ def collect_middleware(
             the plugin's exception is its ``__cause__``.
     """
     found = []
-    traced = _traced(manager)
-    for impl in _impls(manager, hook_name):
+    traced = getattr(manager, "_tracing", False)
+    for impl in _plan(manager, hook_name):
         try:
             if traced:
                 middleware = _call(manager, hook_name, impl, kwargs)
-            else:  # inline: asked on every call
-                middleware = impl.function(*[kwargs[name] for name in impl.argnames])
+            elif impl.arity == 1:  # inline: asked on every call
+                middleware = impl.function(impl.pick(kwargs))
+            else:
+                middleware = impl.function(*impl.pick(kwargs))
         except Exception as error:
             raise _hook_error(manager, impl.plugin_name, hook_name, error) from error
         if middleware is not None:
@@ -280,9 +285,12 @@ def plugin_middleware(
     Raises:
         PluginError: An implementation of the hook raised.
     """
+    found = collect_middleware(manager, hook_name, **kwargs)
+    if not found:  # the usual case on every call: no plugin wants a layer
+        return []
     return [
         named_middleware(manager, plugin_name, hook_name, middleware)
-        for plugin_name, middleware in collect_middleware(manager, hook_name, **kwargs)
+        for plugin_name, middleware in found
     ]
 
 
@@ -301,13 +309,15 @@ def first_middleware(
         hook_name: A firstresult hook returning middleware.
         **kwargs: The hook's arguments.
     """
-    traced = _traced(manager)
-    for impl in _impls(manager, hook_name):
+    traced = getattr(manager, "_tracing", False)
+    for impl in _plan(manager, hook_name):
         try:
             if traced:
                 middleware = _call(manager, hook_name, impl, kwargs)
-            else:  # inline: asked on every call
-                middleware = impl.function(*[kwargs[name] for name in impl.argnames])
+            elif impl.arity == 1:  # inline: asked on every call
+                middleware = impl.function(impl.pick(kwargs))
+            else:
+                middleware = impl.function(*impl.pick(kwargs))
         except Exception as error:
             raise _hook_error(manager, impl.plugin_name, hook_name, error) from error
         if middleware is not None:
@@ -315,36 +325,56 @@ def first_middleware(
     return None
 
 
-def _impls(manager: pluggy.PluginManager, hook_name: str) -> Sequence[Any]:
+class _Impl(NamedTuple):
+    """One hook implementation, ready to call with the arguments it names."""
+
+    plugin_name: str
+    plugin: object
+    function: Callable[..., Any]
+    argnames: tuple[str, ...]
+    pick: Callable[[Mapping[str, Any]], Any]
+    """Its arguments out of the hook's keyword arguments: one value when ``arity`` is 1,
+    else a tuple (``operator.itemgetter``: C code, no frame)."""
+    arity: int
+
+
+def _no_arguments(kwargs: Mapping[str, Any]) -> tuple[()]:
+    return ()
+
+
+def _plan(manager: pluggy.PluginManager, hook_name: str) -> tuple[_Impl, ...]:
     """The hook's implementations in pluggy's calling order (last registered first).
 
     Cached per plugin generation: pluggy copies its list on every ``get_hookimpls()``,
     and the pipeline asks for several hooks on every call.
     """
-    if not isinstance(manager, BasePluginManager):
-        return getattr(manager.hook, hook_name).get_hookimpls()[::-1]  # type: ignore[no-any-return]
-    if manager._impls_generation != manager.generation:
-        manager._impls_cache.clear()
-        manager._impls_generation = manager.generation
-    found = manager._impls_cache.get(hook_name)
-    if found is None:
-        impls = getattr(manager.hook, hook_name).get_hookimpls()[::-1]
-        found = manager._impls_cache[hook_name] = tuple(impls)
-    return found
+    if isinstance(manager, BasePluginManager):
+        if manager._impls_generation == manager.generation:
+            found = manager._impls_cache.get(hook_name)
+            if found is not None:
+                return found
+        else:
+            manager._impls_cache.clear()
+            manager._impls_generation = manager.generation
+        found = manager._impls_cache[hook_name] = _implementations(manager, hook_name)
+        return found
+    return _implementations(manager, hook_name)
 
 
-def _traced(manager: pluggy.PluginManager) -> bool:
-    """Whether hook calls are traced (``GLUELLM_TRACE_PLUGINS``): then they go through `_call`."""
-    return isinstance(manager, BasePluginManager) and manager._tracing
+def _implementations(manager: pluggy.PluginManager, hook_name: str) -> tuple[_Impl, ...]:
+    impls = []
+    for impl in getattr(manager.hook, hook_name).get_hookimpls()[::-1]:
+        names = tuple(impl.argnames)
+        pick = operator.itemgetter(*names) if names else _no_arguments
+        impls.append(_Impl(impl.plugin_name, impl.plugin, impl.function, names, pick, len(names)))
+    return tuple(impls)
 
 
 def _call(
-    manager: pluggy.PluginManager, hook_name: str, impl: Any, kwargs: Mapping[str, Any]
+    manager: pluggy.PluginManager, hook_name: str, impl: _Impl, kwargs: Mapping[str, Any]
 ) -> Any:
     """Call one implementation with the arguments it names, as pluggy would; traced."""
     args = [kwargs[name] for name in impl.argnames]
-    if not _traced(manager):
-        return impl.function(*args)
     hooktrace = manager.trace.root.get("hook")
     hooktrace.root.indent += 1
     try:
