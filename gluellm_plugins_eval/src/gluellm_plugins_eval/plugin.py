@@ -6,7 +6,9 @@ Kept tiny on purpose: the stores, the record builder and the CLI load on first u
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from gluellm import hookimpl
@@ -18,6 +20,15 @@ if TYPE_CHECKING:
     from gluellm.hookspecs import RegisterNamed, RegisterSettings
     from gluellm.runs import RunMiddleware, RunRequest
     from gluellm.runtime import Runtime
+
+
+@functools.cache
+def _recorder() -> ModuleType:
+    # Imported on the first run, then cached: these hooks run on every call, and an
+    # import statement costs about as much as the hook's own work.
+    from gluellm_plugins_eval import recorder
+
+    return recorder
 
 
 @hookimpl
@@ -60,9 +71,8 @@ def wrap_run(run: RunRequest) -> RunMiddleware | None:
     The store is the run's own, else the global one, else the one the settings
     configure.
     """
-    from gluellm_plugins_eval.recorder import middleware_for
-
-    return middleware_for(run)
+    middleware: RunMiddleware | None = _recorder().middleware_for(run)
+    return middleware
 
 
 @hookimpl
@@ -72,9 +82,7 @@ def wrap_call(call: ModelCall) -> None:
     Adds no middleware: the call goes on untouched.
     """
     if call.run is not None and (call.api_key or call.api_keys):
-        from gluellm_plugins_eval.recorder import collect_keys
-
-        collect_keys(call)
+        _recorder().collect_keys(call)
 
 
 @hookimpl

@@ -275,13 +275,13 @@ def _log_failure(sink: BufferedStore, run: RunRequest) -> None:
 
 def collect_keys(call: ModelCall) -> None:
     """Remember the API keys a recorded run's call uses, so its record masks them."""
-    keys = [call.api_key] if call.api_key else []
-    keys += [k.key.get_secret_value() for k in call.api_keys]
-    if not keys:
-        return
     run = call.run
+    keys: list[str] | None = None
     while run is not None:
         secrets = run.extensions.get(SECRETS_KEY)
-        if secrets is not None:
+        if secrets is not None:  # a recorded run: only those keep keys to mask
+            if keys is None:
+                keys = [call.api_key] if call.api_key else []
+                keys += [k.key.get_secret_value() for k in call.api_keys]
             secrets.update(keys)
         run = run.parent

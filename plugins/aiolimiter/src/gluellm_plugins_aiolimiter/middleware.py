@@ -56,12 +56,23 @@ def build_rate_limiter(
     """
     if not settings.rate_limit_enabled:
         return None
-    keys = pool_keys(call)
-    if keys:
-        return _PoolLimiter(keys, settings, backend).middleware
-    limit = _provider_limit(
-        call.provider, settings.rate_limit_requests_per_minute, settings.rate_limit_burst
-    )
+    if call.api_keys:
+        keys = pool_keys(call)
+        if keys:
+            return _PoolLimiter(keys, settings, backend).middleware
+    scope = (call.provider, settings.rate_limit_requests_per_minute, settings.rate_limit_burst)
+    # One layer per provider limit and backend, reused by every call: it holds no state
+    # of its own, and building a closure per call cost more than taking the permit.
+    cached = _provider_layers.get(scope)
+    if cached is not None and cached[0] is backend:
+        return cached[1]
+    layer = _provider_layer(_provider_limit(*scope), backend)
+    _provider_layers[scope] = (backend, layer)
+    return layer
+
+
+def _provider_layer(limit: Limit, backend: PermitBackend) -> CallMiddleware:
+    """The layer taking a permit of ``limit`` from ``backend`` for each attempt."""
 
     async def limited(call: ModelCall, send: CallHandler) -> ModelResponse:
         if _wait_explained:
@@ -74,6 +85,9 @@ def build_rate_limiter(
         return await send(call)
 
     return limited
+
+
+_provider_layers: dict[tuple[str, int, int], tuple[PermitBackend, CallMiddleware]] = {}
 
 
 WAIT_NOTICE_S = 0.1

@@ -30,6 +30,7 @@ import contextlib
 import copy
 import logging
 import random
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -132,11 +133,21 @@ class Retrier:
         policy: Attempts and waits.
     """
 
-    __slots__ = ("policy", "runtime")
+    __slots__ = ("_runtime", "policy")
 
     def __init__(self, runtime: Runtime, policy: RetryPolicy) -> None:
-        self.runtime = runtime
+        # Weakly: the plugin reuses one Retrier per runtime from a module global, which
+        # must not keep a discarded runtime (and its transports) alive.
+        self._runtime = weakref.ref(runtime)
         self.policy = policy
+
+    @property
+    def runtime(self) -> Runtime:
+        """The runtime whose ``on_retry`` observers hear of each retry."""
+        runtime = self._runtime()
+        if runtime is None:  # only a call made under that runtime gets here
+            raise RuntimeError("the runtime this retrier was built for is gone")
+        return runtime
 
     async def __call__(self, call: ModelCall, send: CallHandler) -> ModelResponse:
         """Send ``call``, retrying retryable failures.

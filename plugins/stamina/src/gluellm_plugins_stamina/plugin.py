@@ -6,6 +6,7 @@ call, never at ``import gluellm`` or ``gluellm --help``.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING
 
 from gluellm import hookimpl
@@ -15,13 +16,14 @@ if TYPE_CHECKING:
     from gluellm.config import Settings
     from gluellm.hookspecs import RegisterSettings
     from gluellm.runtime import Runtime
-    from gluellm_plugins_stamina._retrier import Retrier, RetryPolicy
+    from gluellm_plugins_stamina._retrier import Retrier
 
-# The last settings object a policy was built from, that policy, and the Retrier class
-# (an import statement per call costs µs too). Settings are replaced, never changed in
-# place (`reload_settings`, `Runtime(settings=...)`), so the same object means the same
+# The last settings object and runtime a retrier was built for, and that retrier (a
+# Retrier keeps no per-call state). Settings are replaced, never changed in place
+# (`reload_settings`, `Runtime(settings=...)`), so the same object means the same
 # policy: rebuilding it per call cost a few µs.
-_last_policy: tuple[Settings, RetryPolicy, type[Retrier]] | None = None
+# The runtime is held weakly: a module global must not keep a discarded runtime alive.
+_last_retrier: tuple[Settings, weakref.ref[Runtime], Retrier | None] | None = None
 
 
 @hookimpl
@@ -38,17 +40,17 @@ def get_retrier(call: ModelCall, runtime: Runtime) -> CallMiddleware | None:
     """
     # Resolved per call, not at registration: settings may be reloaded between calls;
     # the policy is rebuilt only when the runtime's settings object changed.
-    global _last_policy
+    global _last_retrier
     settings = runtime.settings
-    cached = _last_policy
-    if cached is None or cached[0] is not settings:
-        from gluellm_plugins_stamina._retrier import Retrier, RetryPolicy
+    cached = _last_retrier
+    if cached is not None and cached[0] is settings and cached[1]() is runtime:
+        return cached[2]
+    from gluellm_plugins_stamina._retrier import Retrier, RetryPolicy
 
-        cached = _last_policy = (settings, RetryPolicy.from_settings(settings), Retrier)
-    _, policy, retrier_class = cached
-    if policy.max_attempts <= 1:
-        return None
-    return retrier_class(runtime, policy)
+    policy = RetryPolicy.from_settings(settings)
+    retrier = Retrier(runtime, policy) if policy.max_attempts > 1 else None
+    _last_retrier = (settings, weakref.ref(runtime), retrier)
+    return retrier
 
 
 @hookimpl
