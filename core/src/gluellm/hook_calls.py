@@ -108,6 +108,8 @@ class BasePluginManager(pluggy.PluginManager):
         # hook name -> implementations in calling order, for `generation` (see `_impls`).
         self._impls_cache: dict[str, tuple[Any, ...]] = {}
         self._impls_generation = -1
+        # (hook, plugin) -> the last layer it returned and its named wrapper.
+        self._named: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def enable_tracing(self) -> Callable[[], None]:
         """Trace every hook call, including the ones core makes plugin by plugin.
@@ -321,8 +323,28 @@ def first_middleware(
         except Exception as error:
             raise _hook_error(manager, impl.plugin_name, hook_name, error) from error
         if middleware is not None:
-            return named_middleware(manager, impl.plugin_name, hook_name, middleware)
+            return _named_once(manager, impl.plugin_name, hook_name, middleware)
     return None
+
+
+def _named_once(
+    manager: pluggy.PluginManager, plugin_name: str, hook_name: str, middleware: Any
+) -> Middleware[Any, Any]:
+    """`named_middleware`, reusing the wrapper while a plugin returns the same layer.
+
+    The retry and rate-limit plugins return one layer per policy or limit, so the
+    pipeline can reuse the chain it composed from them (see `gluellm.pipeline`).
+    """
+    if not isinstance(manager, BasePluginManager):
+        return named_middleware(manager, plugin_name, hook_name, middleware)
+    key = (hook_name, plugin_name)
+    cached = manager._named.get(key)
+    if cached is not None and cached[0] is middleware:
+        named: Middleware[Any, Any] = cached[1]
+        return named
+    named = named_middleware(manager, plugin_name, hook_name, middleware)
+    manager._named[key] = (middleware, named)
+    return named
 
 
 class _Impl(NamedTuple):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import attrs
 
@@ -202,8 +203,61 @@ def _bind(middleware: CallMiddleware, inner: CallHandler) -> CallHandler:
     return handler
 
 
-def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
-    """Compose the layers that plugins offer for ``call`` around its transport."""
+# Composed layers are kept per runtime and reused while their parts are the same
+# objects: the transport's attempt handler, and the limiter and retrier the plugins
+# chose (which reuse one layer per limit and policy). Closures built per call would
+# cost CPU, and stay alive as garbage-collector work for as long as the call waits on
+# the network. A plugin that returns a new layer every call gets a new chain each
+# time; the cache is emptied when it grows past this many entries.
+_MAX_CACHED_LAYERS = 64
+_DISPATCH = "dispatch"
+
+
+def _layers(runtime: Runtime) -> dict[object, Any]:
+    """The runtime's cache of composed layers, emptied when its plugins changed."""
+    layers = runtime.layers
+    generation = runtime.plugin_manager.generation
+    if runtime.layers_generation != generation or len(layers) > _MAX_CACHED_LAYERS:
+        layers.clear()
+        runtime.layers_generation = generation
+    return layers
+
+
+def _attempt(layers: dict[object, Any], transport: Transport) -> CallHandler:
+    # By identity (transports need not be hashable); the handler keeps the transport
+    # alive, so its id is not reused while the entry exists.
+    key = ("attempt", id(transport))
+    handler: CallHandler | None = layers.get(key)
+    if handler is None:
+        handler = layers[key] = _with_timeout(transport)
+    return handler
+
+
+def _chain(
+    layers: dict[object, Any],
+    attempt: CallHandler,
+    limiter: CallMiddleware | None,
+    retrier: CallMiddleware | None,
+) -> CallHandler:
+    """``attempt`` inside the rate limiter inside the retrier (either may be None)."""
+    key = (attempt, limiter, retrier)
+    handler: CallHandler | None = layers.get(key)
+    if handler is None:
+        handler = attempt
+        if limiter is not None:
+            handler = _bind(limiter, handler)
+        if retrier is not None:
+            handler = _bind(retrier, handler)
+        layers[key] = handler
+    return handler
+
+
+def _dispatcher(runtime: Runtime) -> CallHandler:
+    """What sits under ``wrap_call``: transport, call deadline, retrier, limiter, attempt."""
+    layers = _layers(runtime)
+    found: CallHandler | None = layers.get(_DISPATCH)
+    if found is not None:
+        return found
     manager = runtime.plugin_manager
 
     async def dispatch(call: ModelCall) -> ModelResponse:
@@ -212,20 +266,17 @@ def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
         prepare = getattr(transport, "prepare", None)
         if prepare is not None:
             await prepare(call)
-        handler = _with_timeout(transport)
+        layers = _layers(runtime)
         # Hooks nobody implements are skipped: a pluggy call costs microseconds even when
         # empty (`Runtime.implements` is cached per plugin generation).
         # Named (like every middleware hook): a plugin failing in the hook, or in its
         # layer's own code, is named in the caller's PluginError.
+        limiter = retrier = None
         if runtime.implements("get_rate_limiter"):
             limiter = first_middleware(manager, "get_rate_limiter", call=call, runtime=runtime)
-            if limiter is not None:
-                handler = _bind(limiter, handler)
-        retrier = None
         if runtime.implements("get_retrier"):
             retrier = first_middleware(manager, "get_retrier", call=call, runtime=runtime)
-            if retrier is not None:
-                handler = _bind(retrier, handler)
+        handler = _chain(layers, _attempt(layers, transport), limiter, retrier)
         deadline = call.deadline
         if deadline is None or (
             # One attempt only, already bounded at least as tightly: one timer is enough.
@@ -243,7 +294,13 @@ def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
                 "model needs longer."
             ) from error
 
-    handler: CallHandler = dispatch
+    layers[_DISPATCH] = dispatch
+    return dispatch
+
+
+def build_handler(call: ModelCall, runtime: Runtime) -> CallHandler:
+    """Compose the layers that plugins offer for ``call`` around its transport."""
+    handler = _dispatcher(runtime)
     if runtime.implements("wrap_call"):
         for middleware in reversed(
             collect_middleware(runtime, "wrap_call", call=call, runtime=runtime)

@@ -66,6 +66,10 @@ class Runtime:
         ] = weakref.WeakKeyDictionary()
         self._watched: weakref.ref[asyncio.AbstractEventLoop] | None = None  # the last one
         self._warm_ups: list[Callable[[], object]] = []  # see `add_warm_up`
+        self.layers: dict[object, Any] = {}
+        """The pipeline's composed call layers, reused from call to call while they are the
+        same objects (see `gluellm.pipeline`); emptied when plugins change."""
+        self.layers_generation = -1
 
     @property
     def settings(self) -> Settings:
