@@ -66,3 +66,76 @@ async def test_a_plugin_registered_between_calls_sees_the_next_call_and_not_afte
     assert observer.wrapped == ["scripted:m"]
     assert len(provider.transport.calls) == 3
     await runtime.aclose()
+
+
+class Layers:
+    """A retrier and a limiter; ``fresh`` makes a new limiter layer on every call."""
+
+    def __init__(self, *, fresh: bool = False) -> None:
+        self.fresh = fresh
+        self.passes: list[str] = []
+        self.retrier = self._layer("retrier")
+        self.limiter = self._layer("limiter")
+
+    def _layer(self, name):
+        async def layer(call, call_next):
+            self.passes.append(name)
+            return await call_next(call)
+
+        return layer
+
+    @hookimpl
+    def get_retrier(self, call, runtime):
+        return self.retrier
+
+    @hookimpl
+    def get_rate_limiter(self, call, runtime):
+        return self._layer("limiter") if self.fresh else self.limiter
+
+
+def _runtime_with(*plugins):
+    manager = create_plugin_manager(load_entrypoints=False)
+    provider = Provider()
+    manager.register(provider, name="provider")
+    for number, plugin in enumerate(plugins):
+        manager.register(plugin, name=f"plugin-{number}")
+    return Runtime(manager), provider.transport
+
+
+async def test_calls_reuse_the_chain_composed_from_the_same_layers():
+    layers = Layers()
+    runtime, transport = _runtime_with(layers)
+    transport.add(*(reply(str(n)) for n in range(5)))
+    with use_runtime(runtime):
+        await complete("hi", model="scripted:m")
+        cached = dict(runtime.layers)
+        for _ in range(4):
+            await complete("hi", model="scripted:m")
+    # Nothing new was composed: the same dispatch, attempt handler and chain.
+    assert runtime.layers == cached
+    assert len(cached) == 3
+    assert layers.passes == ["retrier", "limiter"] * 5
+
+
+async def test_a_plugin_returning_a_new_layer_every_call_is_used_each_time_and_bounded():
+    layers = Layers(fresh=True)
+    runtime, transport = _runtime_with(layers)
+    transport.add(*(reply(str(n)) for n in range(200)))
+    with use_runtime(runtime):
+        for _ in range(200):
+            await complete("hi", model="scripted:m")
+    assert layers.passes == ["retrier", "limiter"] * 200
+    assert len(runtime.layers) <= 64 + 3
+
+
+async def test_the_chain_is_rebuilt_when_plugins_change():
+    first, second = Layers(), Observer()
+    runtime, transport = _runtime_with(first)
+    transport.add(reply("one"), reply("two"))
+    with use_runtime(runtime):
+        await complete("hi", model="scripted:m")
+        runtime.plugin_manager.unregister(first)
+        runtime.plugin_manager.register(second, name="observer")
+        await complete("hi", model="scripted:m")
+    assert first.passes == ["retrier", "limiter"]  # not used once unregistered
+    assert second.wrapped == ["scripted:m"]
