@@ -29,6 +29,7 @@ def genai(model: str, provider: str, prompt: int, completion: int) -> float:
     ("provider", "model", "genai_provider"),
     [
         ("openai", "gpt-4o-mini", "openai"),
+        ("openai-http", "gpt-4o-mini", "openai"),  # the lean transport's provider name
         ("openai", "text-embedding-3-small", "openai"),
         ("anthropic", "claude-3-5-haiku-latest", "anthropic"),
         ("xai", "grok-3", "x-ai"),

@@ -36,6 +36,9 @@ _MILLION = 1_000_000
 
 PROVIDER_IDS: dict[str, tuple[str, ...]] = {
     "openai": ("openai",),
+    # The lean transport's own provider name: OpenAI's API unless base_url says otherwise
+    # (a self-hosted model behind it is not an OpenAI model name, so it stays unpriced).
+    "openai-http": ("openai",),
     "azureopenai": ("azure", "openai"),
     "azure": ("azure",),
     "anthropic": ("anthropic",),
