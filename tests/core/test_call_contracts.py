@@ -229,6 +229,56 @@ async def test_a_pricing_plugin_prices_what_settings_do_not(plugin_manager, runt
     assert (await complete("hi", model="scripted:unknown")).estimated_cost_usd is None
 
 
+async def test_a_pricing_plugin_that_raises_is_skipped_for_the_next_one(plugin_manager, runtime):
+    class Broken:
+        @hookimpl(tryfirst=True)
+        def estimate_cost(self, model: str) -> float | None:
+            raise ZeroDivisionError("bad price table")
+
+    class Pricer:
+        @hookimpl
+        def estimate_cost(self, usage: Usage) -> float | None:
+            return usage.total_tokens * 0.5
+
+    provider = ScriptedProvider()
+    provider.transport.add(reply("ok", usage=(2, 2)), reply("ok", usage=(2, 2)))
+    plugin_manager.register(provider)
+    plugin_manager.register(Pricer(), name="pricer")
+    plugin_manager.register(Broken(), name="broken-pricer")
+    for _ in range(2):
+        assert (await complete("hi", model=MODEL)).estimated_cost_usd == 2.0
+    failure = plugin_manager.hook_failures["broken-pricer", "estimate_cost"]
+    assert (failure.count, failure.first_error) == (2, "ZeroDivisionError: bad price table")
+
+
+def test_with_cost_is_evolve_for_every_field():
+    import attrs
+
+    from gluellm.call import ModelResponse, ToolCallRequest
+
+    async def chunks():
+        yield None
+
+    response = ModelResponse(
+        content="hi",
+        tool_calls=(ToolCallRequest(id="1", name="t", arguments="{}"),),
+        usage=Usage(1, 2, 3),
+        finish_reason="stop",
+        model="m",
+        raw={"raw": True},
+        stream=chunks(),
+        embeddings=((0.5,),),
+        estimated_cost_usd=1.0,
+    )
+    priced = response.with_cost(0.25)
+    expected = attrs.evolve(response, estimated_cost_usd=0.25)
+    # Every field is set to a non-default value above, so a field that with_cost does
+    # not carry (a new one, or an eq=False one such as raw or stream) shows here.
+    for field in attrs.fields(ModelResponse):
+        assert getattr(response, field.name) != field.default, field.name
+        assert getattr(priced, field.name) is getattr(expected, field.name), field.name
+
+
 async def test_a_model_without_a_price_is_logged_once_not_on_every_call(plugin_manager, runtime):
     from loguru import logger
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from gluellm.call import Usage
+from gluellm.hook_calls import first_result
 
 if TYPE_CHECKING:
     from gluellm.config import ModelPrice
@@ -90,16 +91,16 @@ def estimate_cost(
         return price_cost(user_price, usage)
     if not runtime.implements("estimate_cost"):
         return None
-    hook = runtime.plugin_manager.hook.estimate_cost
-    try:
-        cost: float | None = hook(
-            model=model, provider=provider, usage=usage, operation=operation, runtime=runtime
-        )
-    except Exception:
-        from loguru import logger
-
-        logger.opt(exception=True).warning("estimating the cost of {} failed; cost unknown", model)
-        return None
+    # A pricing plugin that raises is logged and skipped; the next one is asked.
+    cost: float | None = first_result(
+        runtime.plugin_manager,
+        "estimate_cost",
+        model=model,
+        provider=provider,
+        usage=usage,
+        operation=operation,
+        runtime=runtime,
+    )
     if cost is None and model not in _unpriced_models:
         # Once per model: a line per call filled log files and cost more than the call.
         _unpriced_models.add(model)

@@ -4,7 +4,8 @@ Pluggy calls every implementation of a hook in one go and lets the first excepti
 out, with no word of whose it was. Core calls most hooks through here instead:
 
 - `call_each` for observers: a plugin that raises is logged once per plugin and hook,
-  counted after that, and skipped; the others still run.
+  counted after that, and skipped; the others still run. `first_result` does the same
+  for pick-one hooks such as ``estimate_cost``, asking the next plugin.
 - `collect_middleware` / `plugin_middleware` for ``wrap_*`` hooks and
   `first_middleware` for the pick-one ``get_retrier`` / ``get_rate_limiter``: a plugin
   that raises in the hook, or whose layer raises an error of its own, reaches the
@@ -38,6 +39,7 @@ __all__ = [
     "call_each",
     "collect_middleware",
     "first_middleware",
+    "first_result",
     "named_middleware",
     "plugin_middleware",
 ]
@@ -189,6 +191,37 @@ def call_each(
         except Exception as error:
             _log_failure(manager, impl.plugin_name, hook_name, error)
     return results
+
+
+def first_result(manager: pluggy.PluginManager, hook_name: str, **kwargs: Any) -> Any:
+    """The first non-None result of a pick-one hook; a plugin that raises is skipped.
+
+    Like pluggy's firstresult call, but an implementation that raises is logged (once
+    per plugin and hook, then counted, as in `call_each`) and the next one is asked.
+
+    Args:
+        manager: The plugin manager.
+        hook_name: A firstresult hook (``estimate_cost`` ...).
+        **kwargs: The hook's arguments.
+
+    Returns:
+        The first non-None result, or None when every implementation returned None.
+    """
+    traced = getattr(manager, "_tracing", False)
+    for impl in _plan(manager, hook_name):
+        try:
+            if traced:
+                result = _call(manager, hook_name, impl, kwargs)
+            elif impl.arity == 1:  # inline: asked on every model turn
+                result = impl.function(impl.pick(kwargs))
+            else:
+                result = impl.function(*impl.pick(kwargs))
+        except Exception as error:
+            _log_failure(manager, impl.plugin_name, hook_name, error)
+            continue
+        if result is not None:
+            return result
+    return None
 
 
 def collect_middleware(

@@ -162,7 +162,8 @@ def estimate_cost(
     Asked once per finished model turn (and embedding request) unless the user set a
     price for the model in ``GLUELLM_MODEL_PRICES``. Stops at the first non-None
     result: mark your implementation ``tryfirst=True`` to price models before the
-    genai-prices plugin does.
+    genai-prices plugin does. An implementation that raises is logged and skipped, and
+    the next one is asked.
 
     :param model: The model string (``provider:model``).
     :param provider: The provider part of ``model``.

@@ -353,7 +353,7 @@ def _account(runtime: Runtime, call: ModelCall, response: ModelResponse) -> Mode
     if cost is None and response.usage is not None:
         cost = estimate_cost(runtime, call.model, call.provider, response.usage, call.operation)
         if cost is not None:
-            response = attrs.evolve(response, estimated_cost_usd=cost)
+            response = response.with_cost(cost)
     run = call.run
     while run is not None:
         run.stats.add_turn(response.usage, cost)

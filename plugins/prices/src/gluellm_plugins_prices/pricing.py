@@ -137,13 +137,14 @@ def _rates(model_price: Any) -> tuple[Decimal | None, Decimal | None]:
 
 
 def _linear_cost(prompt: int, completion: int, rate: _Rate) -> Decimal:
-    # genai-prices' own arithmetic: price * count / per, summed from Decimal(0).
+    # genai-prices' own arithmetic, price * count / per summed per kind, in one division:
+    # dividing a Decimal by 10**6 only moves its exponent, so it is exact either way.
     total = Decimal(0)
     if rate.input_mtok is not None:
-        total += rate.input_mtok * Decimal(prompt) / _MILLION
+        total += rate.input_mtok * prompt
     if rate.output_mtok is not None:
-        total += rate.output_mtok * Decimal(completion) / _MILLION
-    return total
+        total += rate.output_mtok * completion
+    return total / _MILLION
 
 
 def _lookup(provider_ids: tuple[str, ...], model_name: str, now: float) -> _Rate | _Miss:
