@@ -8,6 +8,7 @@ wants to change a call makes a new one with `attrs.evolve`.
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, runtime_checkable
 
@@ -24,9 +25,17 @@ Message: TypeAlias = dict[str, Any]
 def new_correlation_id() -> str:
     """A fresh correlation ID for a logical call: 32 random hex digits, like ``uuid4().hex``.
 
-    ``os.urandom`` directly: building a `uuid.UUID` costs several times more, per call.
+    From a generator of GlueLLM's own, seeded from ``os.urandom`` per process and again
+    in a forked child (so processes never share IDs, and ``random.seed()`` in the app
+    does not repeat them): ``os.urandom`` per call is a system call that lets go of the
+    GIL, and measured several times its ~0.4 µs under load. IDs tie logs together; they
+    are not secrets.
     """
-    return os.urandom(16).hex()
+    return f"{_ids.getrandbits(128):032x}"
+
+
+_ids = random.Random()  # seeded from os.urandom
+os.register_at_fork(after_in_child=_ids.seed)
 
 
 @attrs.frozen
