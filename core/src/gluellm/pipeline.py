@@ -258,7 +258,6 @@ def _dispatcher(runtime: Runtime) -> CallHandler:
     found: CallHandler | None = layers.get(_DISPATCH)
     if found is not None:
         return found
-    manager = runtime.plugin_manager
 
     async def dispatch(call: ModelCall) -> ModelResponse:
         # Chosen here, after middleware: a middleware may have rerouted the call.
@@ -267,6 +266,7 @@ def _dispatcher(runtime: Runtime) -> CallHandler:
         if prepare is not None:
             await prepare(call)
         layers = _layers(runtime)
+        manager = runtime.plugin_manager
         # Hooks nobody implements are skipped: a pluggy call costs microseconds even when
         # empty (`Runtime.implements` is cached per plugin generation).
         # Named (like every middleware hook): a plugin failing in the hook, or in its
