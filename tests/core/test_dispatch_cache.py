@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from gluellm import hookimpl
 from gluellm.api import complete
 from gluellm.plugins import create_plugin_manager
@@ -139,3 +141,27 @@ async def test_the_chain_is_rebuilt_when_plugins_change():
         await complete("hi", model="scripted:m")
     assert first.passes == ["retrier", "limiter"]  # not used once unregistered
     assert second.wrapped == ["scripted:m"]
+
+
+async def test_use_runtime_scopes_nest_and_reach_tasks_started_inside():
+    from gluellm.runtime import get_runtime
+
+    outer, inner = (
+        Runtime(create_plugin_manager(load_entrypoints=False)),
+        Runtime(create_plugin_manager(load_entrypoints=False)),
+    )
+    with use_runtime(outer) as entered:
+        assert entered is outer
+        assert get_runtime() is outer
+        with use_runtime(inner):
+            assert get_runtime() is inner
+            seen_in_task = await asyncio.create_task(_current_runtime())
+        assert get_runtime() is outer
+    assert seen_in_task is inner
+    assert get_runtime() not in (outer, inner)
+
+
+async def _current_runtime():
+    from gluellm.runtime import get_runtime
+
+    return get_runtime()

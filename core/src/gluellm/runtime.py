@@ -13,7 +13,7 @@ import sys
 import warnings
 import weakref
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -458,15 +458,31 @@ def get_runtime() -> Runtime:
     return _default_runtime
 
 
-@contextlib.contextmanager
-def use_runtime(runtime: Runtime) -> Iterator[Runtime]:
-    """Run the calls made inside the block (and tasks started there) on ``runtime``."""
-    runtime.configure()
-    token = _scoped_runtime.set(runtime)
-    try:
-        yield runtime
-    finally:
-        _scoped_runtime.reset(token)
+class use_runtime:  # lowercase: used like a function, as contextlib.suppress is
+    """Run the calls made inside the block (and tasks started there) on ``runtime``.
+
+    ``with use_runtime(runtime) as runtime: ...``. A class rather than a generator
+    context manager: servers that host several runtimes scope every request with it.
+
+    Args:
+        runtime: The runtime for the calls made inside the block.
+    """
+
+    __slots__ = ("_runtime", "_token")
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._token: Token[Runtime | None] | None = None
+
+    def __enter__(self) -> Runtime:
+        self._runtime.configure()
+        self._token = _scoped_runtime.set(self._runtime)
+        return self._runtime
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            _scoped_runtime.reset(self._token)
+            self._token = None
 
 
 @contextlib.contextmanager
